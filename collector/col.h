@@ -1,0 +1,165 @@
+/* The collector's internal interfaces: its configuration, the read-only application state
+ * every libmicrohttpd thread shares, and the seams between http.c (routing, limits, error →
+ * status), ingest.c / read_api.c (routes), store.c (Redis) and metrics.c.
+ *
+ * Ownership: struct col_app is built once in main.c before the daemon starts and is read-only
+ * while it runs; each request's state (struct col_req) belongs to libmicrohttpd's *req_cls
+ * and is freed in the completed callback. */
+#ifndef HEARKEN_COLLECTOR_COL_H
+#define HEARKEN_COLLECTOR_COL_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hearken/buf.h"
+#include "hearken/config.h"
+#include "hearken/redis.h"
+#include "hearken/survey.h"
+
+#define COL_PREFIX_MAX 64
+#define COL_GROUP      "analyzers"
+
+/* Options as read from the table in options.c. */
+struct col_config {
+    char *listen;
+    char *redis_url;
+    char *ingest_keys;
+    char *manager_keys;
+    char *prefix;
+    char *link_secret;
+    char *scenarios;
+    char *log_level;
+    size_t max_body;
+    size_t max_batch_body;
+    size_t connection_memory;
+    long long threads;
+    long long connection_limit;
+    long long per_ip_limit;
+    long long timeout;
+    long long max_backlog;
+    long long redis_timeout_ms;
+    long long drain_timeout;
+};
+
+extern const struct hk_cfg_opt col_options[];
+extern const size_t col_noptions;
+
+/* Bearer keys, kept only as SHA-256 digests so comparison is constant-time whatever the
+ * length of what a client sends. */
+struct col_keys {
+    size_t n;
+    unsigned char (*digest)[32];
+};
+/* Comma-separated keys; empty entries are skipped. HK_ERR_NOMEM or 0. */
+int col_keys_parse(struct col_keys *k, const char *csv);
+void col_keys_free(struct col_keys *k);
+/* True when key (len bytes) is one of k, checked against every key in constant time. */
+bool col_keys_match(const struct col_keys *k, const char *key, size_t len);
+
+struct col_app {
+    struct col_config cfg;
+    struct hk_redis_url redis;
+    struct hk_scenarios scenarios;
+    struct col_keys ingest_keys, manager_keys;
+    char prefix[COL_PREFIX_MAX + 1];
+    char stream_key[COL_PREFIX_MAX + 16];
+};
+
+/* Parses the options and builds app; returns 0, 1 for --help, or HK_ERR_INVALID with the
+ * message in err. col_app_free releases what it holds. */
+int col_app_init(struct col_app *app, int argc, char **argv, char *err, size_t errlen);
+void col_app_free(struct col_app *app);
+
+/* ---- http.c ---- */
+
+enum col_route {
+    COL_ROUTE_UNKNOWN,
+    COL_ROUTE_SURVEYS,
+    COL_ROUTE_SURVEY_GET,
+    COL_ROUTE_ROLLUPS,
+    COL_ROUTE_HEALTHZ,
+    COL_ROUTE_READYZ,
+    COL_ROUTE_METRICS,
+    COL_ROUTE_COUNT
+};
+
+/* One request's state, in *req_cls. */
+struct col_req {
+    const struct col_app *app;
+    struct MHD_Connection *conn;
+    enum col_route route;
+    const char *path_arg; /* the {id} in /v1/surveys/{id}; points into libmicrohttpd's url */
+    struct hk_buf body;
+    bool too_large;   /* the body passed its cap while streaming in; the rest is dropped */
+    size_t discarded; /* bytes dropped since */
+    uint64_t start_ns;
+    unsigned status; /* 0 until a response is queued */
+};
+
+struct col_server;
+struct col_server *col_server_start(const struct col_app *app, char *err, size_t errlen);
+/* Stops accepting, waits up to drain_ms for in-flight requests, then stops the daemon. */
+void col_server_stop(struct col_server *s, int drain_ms);
+
+/* Answer helpers: each queues the response, destroys it and records the status. */
+int col_respond_json(struct col_req *r, unsigned status, const char *body, size_t len);
+int col_respond_text(struct col_req *r, unsigned status, const char *ctype, const char *body,
+                     size_t len);
+/* The one place HK_ERR_* becomes an HTTP status. fe may be NULL (a generic message is used);
+ * extra, when not NULL, is a JSON member appended to the error object ("\"id\":\"…\""). */
+int col_respond_error(struct col_req *r, int err, const struct hk_field_error *fe,
+                      const char *extra);
+/* A 400 naming a query parameter. */
+int col_respond_bad_param(struct col_req *r, const char *param, const char *message);
+
+/* ---- routes (ingest.c, read_api.c) ---- */
+
+int col_ingest_or_respond(struct col_req *r);
+int col_survey_get_or_respond(struct col_req *r);
+int col_rollups_or_respond(struct col_req *r);
+int col_healthz_or_respond(struct col_req *r);
+int col_readyz_or_respond(struct col_req *r);
+int col_metrics_or_respond(struct col_req *r);
+
+/* ---- store.c: Redis, one context per libmicrohttpd thread ---- */
+
+/* The ingest script's outcome. */
+struct col_ingest_result {
+    char id[64]; /* new stream id, or the existing one for a duplicate */
+};
+/* 0 (stored), HK_ERR_DUPLICATE, HK_ERR_BUSY, HK_ERR_UNAVAILABLE. */
+int col_store_ingest(const struct col_app *app, const char *iid, const char *json, size_t len,
+                     struct col_ingest_result *out);
+int col_store_ping(const struct col_app *app);
+/* This thread's live context, or NULL while Redis is unreachable (backoff in progress). */
+redisContext *col_store_context(const struct col_app *app);
+/* After a failed call on the context from col_store_context: drops it if it is dead. */
+void col_store_check(redisContext *c);
+/* Stream length and backlog (lag + pending of the analyzers group); HK_ERR_UNAVAILABLE. */
+int col_store_stream_stats(const struct col_app *app, long long *length, long long *backlog);
+/* Creates the consumer group (ignoring BUSYGROUP) and loads the script; called on connect. */
+int col_store_prepare(const struct col_app *app, redisContext *c, char sha[41]);
+/* Frees this thread's context (also done automatically at thread exit). */
+void col_store_thread_close(void);
+void col_store_global_init(void);
+
+/* ---- metrics.c ---- */
+
+enum col_counter {
+    COL_CNT_SURVEYS_ACCEPTED,
+    COL_CNT_SURVEYS_DUPLICATE,
+    COL_CNT_SURVEYS_INVALID,
+    COL_CNT_SURVEYS_BUSY,
+    COL_CNT_REDIS_CONNECTS,
+    COL_CNT_REDIS_CONNECT_FAILURES,
+    COL_CNT_REDIS_ERRORS,
+    COL_CNT_COUNT
+};
+void col_metrics_observe(enum col_route route, unsigned status, uint64_t ns);
+void col_metrics_count(enum col_counter c);
+int col_metrics_render(const struct col_app *app, struct hk_buf *out);
+uint64_t col_now_ns(void);
+
+#endif

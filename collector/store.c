@@ -1,0 +1,335 @@
+/* The collector's Redis side: one hiredis context per libmicrohttpd thread (thread-local,
+ * freed at thread exit), reconnect with backoff that never blocks a request for long, and the
+ * atomic ingest script (dedupe + backlog check + XADD in one step, SPEC section 4). */
+#include "col.h"
+
+#include "hearken/err.h"
+#include "hearken/log.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* KEYS[1] stream, KEYS[2] dedupe key (PREFIX "iid:" interaction_id)
+ * ARGV[1] canonical survey JSON, ARGV[2] max backlog (0: none), ARGV[3] consumer group
+ * Returns {"ok", new id} | {"dup", existing id} | {"busy", backlog}.
+ * Backlog = the group's lag (entries never delivered) + pending (delivered, not acked); when
+ * Redis cannot tell the lag (nil after deletions) or the group is missing, the stream length
+ * stands in, which errs toward refusing. */
+static const char ingest_lua[] =
+    "local existing = redis.call('GET', KEYS[2])\n"
+    "if existing then return {'dup', existing} end\n"
+    "local limit = tonumber(ARGV[2])\n"
+    "if limit and limit > 0 then\n"
+    "  local backlog = 0\n"
+    "  local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1])\n"
+    "  if ok then\n"
+    "    local found = false\n"
+    "    for _, g in ipairs(groups) do\n"
+    "      local f = {}\n"
+    "      for i = 1, #g, 2 do f[g[i]] = g[i + 1] end\n"
+    "      if f['name'] == ARGV[3] then\n"
+    "        found = true\n"
+    "        local lag = f['lag']\n"
+    "        if type(lag) ~= 'number' then lag = redis.call('XLEN', KEYS[1]) end\n"
+    "        backlog = lag + (tonumber(f['pending']) or 0)\n"
+    "      end\n"
+    "    end\n"
+    "    if not found then backlog = redis.call('XLEN', KEYS[1]) end\n"
+    "  end\n"
+    "  if backlog >= limit then return {'busy', tostring(backlog)} end\n"
+    "end\n"
+    "local id = redis.call('XADD', KEYS[1], '*', 'survey', ARGV[1])\n"
+    "redis.call('SET', KEYS[2], id)\n"
+    "return {'ok', id}\n";
+
+#define BACKOFF_BASE_MS        100
+#define BACKOFF_MAX_MS         5000
+#define CONNECT_TIMEOUT_MAX_MS 1000
+
+struct store {
+    redisContext *c;
+    char sha[41];
+    int attempt;          /* failed connects in a row */
+    uint64_t next_try_ns; /* no connect before this, while Redis is down */
+};
+
+static pthread_key_t store_key;
+static pthread_once_t store_once = PTHREAD_ONCE_INIT;
+
+static void store_destroy(void *p)
+{
+    struct store *s = p;
+    if (s && s->c)
+        redisFree(s->c);
+    free(s);
+}
+
+static void store_key_create(void)
+{
+    pthread_key_create(&store_key, store_destroy);
+}
+
+void col_store_global_init(void)
+{
+    pthread_once(&store_once, store_key_create);
+}
+
+static struct store *store_get(void)
+{
+    col_store_global_init();
+    struct store *s = pthread_getspecific(store_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (s && pthread_setspecific(store_key, s)) {
+            free(s);
+            s = NULL;
+        }
+    }
+    return s;
+}
+
+void col_store_thread_close(void)
+{
+    struct store *s = store_get();
+    if (s && s->c) {
+        redisFree(s->c);
+        s->c = NULL;
+    }
+}
+
+static void store_drop(struct store *s, const char *why)
+{
+    hk_log(HK_LOG_WARN, "redis_lost", "reason=\"%.100s\"", why);
+    redisFree(s->c);
+    s->c = NULL;
+    s->attempt = 0;
+    s->next_try_ns = 0; /* the next request may try once at once: a restart is quick */
+    col_metrics_count(COL_CNT_REDIS_ERRORS);
+}
+
+/* Between requests the server should have sent nothing: a readable socket means it closed
+ * (restart, idle timeout) — find out now, not after sending a survey into a dead socket. */
+static bool store_stale(redisContext *c)
+{
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    return poll(&p, 1, 0) != 0;
+}
+
+int col_store_prepare(const struct col_app *app, redisContext *c, char sha[41])
+{
+    const char *argv[] = {"XGROUP", "CREATE", app->stream_key, COL_GROUP, "0", "MKSTREAM"};
+    size_t lens[] = {6, 6, strlen(app->stream_key), strlen(COL_GROUP), 1, 8};
+    redisReply *r = redisCommandArgv(c, 6, argv, lens);
+    if (!r)
+        return HK_ERR_UNAVAILABLE;
+    int rc = 0;
+    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) != 0) {
+        hk_log(HK_LOG_ERROR, "redis_group", "stream=%s error=\"%.100s\"", app->stream_key, r->str);
+        rc = HK_ERR_UNAVAILABLE;
+    }
+    freeReplyObject(r);
+    if (rc)
+        return rc;
+    return hk_redis_script_load(c, ingest_lua, sha) ? HK_ERR_UNAVAILABLE : 0;
+}
+
+static redisContext *store_connect(const struct col_app *app, struct store *s)
+{
+    if (s->c) {
+        if (!store_stale(s->c))
+            return s->c;
+        store_drop(s, "connection closed by server");
+    }
+    uint64_t now = col_now_ns();
+    if (now < s->next_try_ns)
+        return NULL;
+    char err[160];
+    int timeout = (int)app->cfg.redis_timeout_ms;
+    /* connect quickly or not at all; reads get the full timeout */
+    redisContext *c = hk_redis_connect(
+        &app->redis, timeout < CONNECT_TIMEOUT_MAX_MS ? timeout : CONNECT_TIMEOUT_MAX_MS, err,
+        sizeof err);
+    if (c && timeout > CONNECT_TIMEOUT_MAX_MS) {
+        struct timeval tv = {.tv_sec = timeout / 1000, .tv_usec = (timeout % 1000) * 1000};
+        redisSetTimeout(c, tv);
+    }
+    if (c && col_store_prepare(app, c, s->sha)) {
+        snprintf(err, sizeof err, "prepare: %s", c->err ? c->errstr : "script or group failed");
+        redisFree(c);
+        c = NULL;
+    }
+    if (!c) {
+        int wait = hk_backoff_ms(s->attempt, BACKOFF_BASE_MS, BACKOFF_MAX_MS);
+        if (s->attempt < 30)
+            s->attempt++;
+        s->next_try_ns = now + (uint64_t)wait * 1000000u;
+        col_metrics_count(COL_CNT_REDIS_CONNECT_FAILURES);
+        /* the first failure is news; the retries that follow are debug noise */
+        hk_log(s->attempt == 1 ? HK_LOG_WARN : HK_LOG_DEBUG, "redis_connect_failed",
+               "host=%s port=%d retry_ms=%d reason=\"%.100s\"", app->redis.host, app->redis.port,
+               wait, err);
+        return NULL;
+    }
+    if (s->attempt > 0)
+        hk_log(HK_LOG_INFO, "redis_connected", "host=%s port=%d after_attempts=%d", app->redis.host,
+               app->redis.port, s->attempt);
+    s->attempt = 0;
+    s->c = c;
+    col_metrics_count(COL_CNT_REDIS_CONNECTS);
+    return c;
+}
+
+redisContext *col_store_context(const struct col_app *app)
+{
+    struct store *s = store_get();
+    return s ? store_connect(app, s) : NULL;
+}
+
+void col_store_check(redisContext *c)
+{
+    struct store *s = store_get();
+    if (s && s->c == c && c && c->err) {
+        char why[128];
+        snprintf(why, sizeof why, "%s", c->errstr);
+        store_drop(s, why);
+    }
+}
+
+/* Runs the ingest script, EVALSHA first, EVAL when the server lost its script cache. */
+static redisReply *run_ingest(struct store *s, const struct col_app *app, const char *iid,
+                              const char *json, size_t len)
+{
+    char key[COL_PREFIX_MAX + 8 + HK_ID_MAX + 1];
+    int klen = snprintf(key, sizeof key, "%siid:%s", app->prefix, iid);
+    char backlog[24];
+    int blen = snprintf(backlog, sizeof backlog, "%lld", app->cfg.max_backlog);
+    const char *argv[] = {"EVALSHA", s->sha, "2", app->stream_key, key, json, backlog, COL_GROUP};
+    size_t lens[] = {
+        7, 40, 1, strlen(app->stream_key), (size_t)klen, len, (size_t)blen, strlen(COL_GROUP)};
+    redisReply *r = redisCommandArgv(s->c, 8, argv, lens);
+    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(r);
+        argv[0] = "EVAL";
+        lens[0] = 4;
+        argv[1] = ingest_lua;
+        lens[1] = sizeof ingest_lua - 1;
+        r = redisCommandArgv(s->c, 8, argv, lens);
+    }
+    return r;
+}
+
+int col_store_ingest(const struct col_app *app, const char *iid, const char *json, size_t len,
+                     struct col_ingest_result *out)
+{
+    struct store *s = store_get();
+    if (!s || !store_connect(app, s))
+        return HK_ERR_UNAVAILABLE;
+    redisReply *r = run_ingest(s, app, iid, json, len);
+    if (!r) {
+        char why[128];
+        snprintf(why, sizeof why, "%s", s->c->errstr);
+        store_drop(s, why);
+        return HK_ERR_UNAVAILABLE;
+    }
+    int rc = HK_ERR_UNAVAILABLE;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING) {
+        const char *status = r->element[0]->str;
+        snprintf(out->id, sizeof out->id, "%s", r->element[1]->str);
+        if (strcmp(status, "ok") == 0)
+            rc = 0;
+        else if (strcmp(status, "dup") == 0)
+            rc = HK_ERR_DUPLICATE;
+        else if (strcmp(status, "busy") == 0)
+            rc = HK_ERR_BUSY;
+    } else {
+        /* OOM under maxmemory noeviction, READONLY replica, ...: Redis refuses the work */
+        hk_log(HK_LOG_ERROR, "redis_ingest_error", "reply_type=%d error=\"%.100s\"", r->type,
+               r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        col_metrics_count(COL_CNT_REDIS_ERRORS);
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int col_store_ping(const struct col_app *app)
+{
+    struct store *s = store_get();
+    if (!s || !store_connect(app, s))
+        return HK_ERR_UNAVAILABLE;
+    const char *argv[] = {"PING"};
+    size_t lens[] = {4};
+    redisReply *r = redisCommandArgv(s->c, 1, argv, lens);
+    if (!r) {
+        char why[128];
+        snprintf(why, sizeof why, "%s", s->c->errstr);
+        store_drop(s, why);
+        return HK_ERR_UNAVAILABLE;
+    }
+    int rc = r->type == REDIS_REPLY_STATUS ? 0 : HK_ERR_UNAVAILABLE;
+    freeReplyObject(r);
+    return rc;
+}
+
+static long long reply_ll(const redisReply *r)
+{
+    if (r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    if (r->type == REDIS_REPLY_STRING)
+        return strtoll(r->str, NULL, 10);
+    return -1;
+}
+
+int col_store_stream_stats(const struct col_app *app, long long *length, long long *backlog)
+{
+    struct store *s = store_get();
+    if (!s || !store_connect(app, s))
+        return HK_ERR_UNAVAILABLE;
+    *length = -1;
+    *backlog = -1;
+    const char *argv1[] = {"XLEN", app->stream_key};
+    size_t lens1[] = {4, strlen(app->stream_key)};
+    redisReply *r = redisCommandArgv(s->c, 2, argv1, lens1);
+    if (!r)
+        goto out_dead;
+    if (r->type == REDIS_REPLY_INTEGER)
+        *length = r->integer;
+    freeReplyObject(r);
+
+    const char *argv2[] = {"XINFO", "GROUPS", app->stream_key};
+    size_t lens2[] = {5, 6, strlen(app->stream_key)};
+    r = redisCommandArgv(s->c, 3, argv2, lens2);
+    if (!r)
+        goto out_dead;
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        const redisReply *g = r->element[i];
+        long long lag = -1, pending = 0;
+        bool ours = false;
+        for (size_t k = 0; g->type == REDIS_REPLY_ARRAY && k + 1 < g->elements; k += 2) {
+            const redisReply *f = g->element[k], *v = g->element[k + 1];
+            if (f->type != REDIS_REPLY_STRING)
+                continue;
+            if (strcmp(f->str, "name") == 0)
+                ours = v->type == REDIS_REPLY_STRING && strcmp(v->str, COL_GROUP) == 0;
+            else if (strcmp(f->str, "lag") == 0)
+                lag = reply_ll(v);
+            else if (strcmp(f->str, "pending") == 0)
+                pending = reply_ll(v);
+        }
+        if (ours)
+            *backlog = (lag >= 0 ? lag : *length) + pending;
+    }
+    freeReplyObject(r);
+    return 0;
+
+out_dead : {
+    char why[128];
+    snprintf(why, sizeof why, "%s", s->c->errstr);
+    store_drop(s, why);
+    return HK_ERR_UNAVAILABLE;
+}
+}

@@ -1,0 +1,599 @@
+/* Survey validation (SPEC section 2): one case per rule with the exact code and field a client
+ * sees, the canonical JSON round trip, scenario sets, and RFC 3339 parsing with offsets,
+ * fractions, leap days and impossible dates. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hearken/err.h"
+#include "hearken/survey.h"
+
+#define NOW 1795600000LL /* 2026-11-25T09:46:40Z */
+
+static struct hk_scenarios scenarios;
+
+static int setup(void **state)
+{
+    (void)state;
+    hk_scenarios_default(&scenarios);
+    return 0;
+}
+
+static int parse(const char *json, struct hk_survey *s, struct hk_field_error *e)
+{
+    return hk_survey_parse(json, strlen(json), &scenarios, NOW, s, e);
+}
+
+/* Asserts that json is refused with code and field. */
+static void refused(const char *json, const char *code, const char *field)
+{
+    struct hk_survey s;
+    struct hk_field_error e;
+    int rc = parse(json, &s, &e);
+    if (rc != HK_ERR_INVALID || strcmp(e.code, code) != 0 || strcmp(e.field, field) != 0)
+        fail_msg("%s\n  want %s/%s, got rc=%d %s/%s: %s", json, code, field, rc, e.code, e.field,
+                 e.message);
+    assert_null(s.comment);
+    assert_int_equal(s.interaction_id[0], '\0');
+}
+
+static void accepted(const char *json, struct hk_survey *s)
+{
+    struct hk_field_error e;
+    int rc = parse(json, s, &e);
+    if (rc)
+        fail_msg("%s\n  refused: %s %s: %s", json, e.code, e.field, e.message);
+}
+
+#define BASE                                                                                       \
+    "\"interaction_id\":\"call-1\",\"agent_id\":\"agent-17\",\"scenario\":\"billing_error\""
+
+static void test_full_example(void **state)
+{
+    (void)state;
+    struct hk_survey s;
+    accepted(
+        "{ \"interaction_id\": \"call-2026-000123\", \"agent_id\": \"agent-17\", \"scenario\": "
+        "\"billing_error\", \"team_id\": \"team-b\", \"channel\": \"voice\", \"language\": "
+        "\"en\", \"submitted_at\": \"2026-11-25T08:04:00Z\", \"answers\": { \"nps\": 9, "
+        "\"csat\": 5, \"ces\": 6, \"felt_heard\": 4, \"felt_valued\": 5 }, \"comment\": "
+        "\"Priya listened without interrupting and fixed the double charge. I'll recommend "
+        "you.\" }",
+        &s);
+    assert_string_equal(s.interaction_id, "call-2026-000123");
+    assert_string_equal(s.agent_id, "agent-17");
+    assert_string_equal(s.scenario, "billing_error");
+    assert_string_equal(s.team_id, "team-b");
+    assert_string_equal(s.channel, "voice");
+    assert_string_equal(s.language, "en");
+    assert_int_equal(s.submitted_at, 1795593840LL);
+    int want[HK_ANS_COUNT] = {9, 5, 6, 4, 5};
+    for (int i = 0; i < HK_ANS_COUNT; i++)
+        assert_int_equal(s.answers[i], want[i]);
+    for (int i = 0; i < HK_BEH_COUNT; i++)
+        assert_int_equal(s.behaviors[i], -1);
+    assert_non_null(strstr(s.comment, "double charge"));
+    assert_int_equal(s.comment_len, strlen(s.comment));
+    hk_survey_clear(&s);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct hk_survey s;
+    accepted("{" BASE ",\"answers\":{\"nps\":0}}", &s);
+    assert_string_equal(s.language, "en");
+    assert_int_equal(s.submitted_at, NOW);
+    assert_string_equal(s.team_id, "");
+    assert_string_equal(s.channel, "");
+    assert_null(s.comment);
+    assert_int_equal(s.answers[HK_ANS_NPS], 0);
+    assert_int_equal(s.answers[HK_ANS_CSAT], -1);
+    hk_survey_clear(&s);
+}
+
+static void test_required_fields(void **state)
+{
+    (void)state;
+    refused("{\"agent_id\":\"a\",\"scenario\":\"other\",\"comment\":\"x\"}", "missing_field",
+            "interaction_id");
+    refused("{\"interaction_id\":\"i\",\"scenario\":\"other\",\"comment\":\"x\"}", "missing_field",
+            "agent_id");
+    refused("{\"interaction_id\":\"i\",\"agent_id\":\"a\",\"comment\":\"x\"}", "missing_field",
+            "scenario");
+    refused("{\"interaction_id\":null,\"agent_id\":\"a\",\"scenario\":\"other\",\"comment\":\"x\"}",
+            "invalid_field", "interaction_id");
+    refused("{\"interaction_id\":\"\",\"agent_id\":\"a\",\"scenario\":\"other\",\"comment\":\"x\"}",
+            "invalid_field", "interaction_id");
+}
+
+static void test_content_required(void **state)
+{
+    (void)state;
+    refused("{" BASE "}", "missing_field", "answers");
+    refused("{" BASE ",\"answers\":{}}", "missing_field", "answers");
+    refused("{" BASE ",\"comment\":\"\"}", "missing_field", "answers");
+    refused("{" BASE ",\"comment\":\" \\n\\t \"}", "missing_field", "answers");
+    refused("{" BASE ",\"behaviors\":{\"apologized\":true}}", "missing_field", "answers");
+    struct hk_survey s;
+    accepted("{" BASE ",\"comment\":\"fine\"}", &s);
+    assert_string_equal(s.comment, "fine");
+    hk_survey_clear(&s);
+}
+
+static void test_ids(void **state)
+{
+    (void)state;
+    char json[512];
+    char id128[129], id129[130];
+    memset(id128, 'a', 128);
+    id128[128] = '\0';
+    memset(id129, 'b', 129);
+    id129[129] = '\0';
+
+    struct hk_survey s;
+    snprintf(json, sizeof json,
+             "{\"interaction_id\":\"%s\",\"agent_id\":\"A.z_0:9@x-y\",\"scenario\":\"other\","
+             "\"comment\":\"x\"}",
+             id128);
+    accepted(json, &s);
+    assert_string_equal(s.interaction_id, id128);
+    assert_string_equal(s.agent_id, "A.z_0:9@x-y");
+    hk_survey_clear(&s);
+
+    snprintf(json, sizeof json,
+             "{\"interaction_id\":\"%s\",\"agent_id\":\"a\",\"scenario\":\"other\","
+             "\"comment\":\"x\"}",
+             id129);
+    refused(json, "invalid_field", "interaction_id");
+
+    const char *bad[] = {"a b", "a/b", "caf\\u00e9", "a\\u0000b", "<x>", "a\\\"b", "a,b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(json, sizeof json,
+                 "{\"interaction_id\":\"i\",\"agent_id\":\"%s\",\"scenario\":\"other\","
+                 "\"comment\":\"x\"}",
+                 bad[i]);
+        refused(json, "invalid_field", "agent_id");
+    }
+    refused("{\"interaction_id\":17,\"agent_id\":\"a\",\"scenario\":\"other\",\"comment\":\"x\"}",
+            "invalid_field", "interaction_id");
+    refused("{" BASE ",\"team_id\":\"team b\",\"comment\":\"x\"}", "invalid_field", "team_id");
+    refused("{" BASE ",\"team_id\":\"\",\"comment\":\"x\"}", "invalid_field", "team_id");
+    refused("{" BASE ",\"channel\":[],\"comment\":\"x\"}", "invalid_field", "channel");
+
+    accepted("{" BASE ",\"team_id\":null,\"channel\":null,\"comment\":\"x\"}", &s);
+    assert_string_equal(s.team_id, "");
+    hk_survey_clear(&s);
+}
+
+static void test_scenario(void **state)
+{
+    (void)state;
+    refused("{\"interaction_id\":\"i\",\"agent_id\":\"a\",\"scenario\":\"billing\","
+            "\"comment\":\"x\"}",
+            "invalid_field", "scenario");
+    refused("{\"interaction_id\":\"i\",\"agent_id\":\"a\",\"scenario\":\"Billing_Error\","
+            "\"comment\":\"x\"}",
+            "invalid_field", "scenario");
+    refused("{\"interaction_id\":\"i\",\"agent_id\":\"a\",\"scenario\":3,\"comment\":\"x\"}",
+            "invalid_field", "scenario");
+
+    struct hk_scenarios custom;
+    char err[128];
+    assert_int_equal(hk_scenarios_parse(&custom, " refund , other,delivery ", err, sizeof err), 0);
+    assert_int_equal(custom.n, 3);
+    assert_true(hk_scenarios_has(&custom, "refund", 6));
+    assert_false(hk_scenarios_has(&custom, "billing_error", 13));
+    const char *json = "{\"interaction_id\":\"i\",\"agent_id\":\"a\",\"scenario\":\"refund\","
+                       "\"comment\":\"x\"}";
+    struct hk_survey s;
+    struct hk_field_error e;
+    assert_int_equal(hk_survey_parse(json, strlen(json), &custom, NOW, &s, &e), 0);
+    hk_survey_clear(&s);
+    assert_int_equal(parse(json, &s, &e), HK_ERR_INVALID);
+    assert_string_equal(e.field, "scenario");
+    assert_non_null(strstr(e.message, "billing_error"));
+
+    assert_int_equal(hk_scenarios_parse(&custom, "a,,b", err, sizeof err), HK_ERR_INVALID);
+    assert_int_equal(hk_scenarios_parse(&custom, "a,a", err, sizeof err), HK_ERR_INVALID);
+    assert_int_equal(hk_scenarios_parse(&custom, "", err, sizeof err), HK_ERR_INVALID);
+    assert_int_equal(hk_scenarios_parse(&custom, "with space", err, sizeof err), HK_ERR_INVALID);
+    assert_int_equal(custom.n, 3); /* unchanged after errors */
+
+    assert_true(hk_scenario_is_problem("billing_error"));
+    assert_false(hk_scenario_is_problem("other"));
+}
+
+static void test_language(void **state)
+{
+    (void)state;
+    struct {
+        const char *in, *want;
+    } ok[] = {{"en", "en"}, {"en-GB", "en-GB"},           {"pt-br", "pt-BR"},
+              {"EN", "en"}, {"zh-Hant-TW", "zh-Hant-TW"}, {"fil", "fil"}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char json[256];
+        snprintf(json, sizeof json, "{" BASE ",\"language\":\"%s\",\"comment\":\"x\"}", ok[i].in);
+        struct hk_survey s;
+        accepted(json, &s);
+        assert_string_equal(s.language, ok[i].want);
+        hk_survey_clear(&s);
+    }
+    const char *bad[] = {"e",  "english", "en_GB",        "en-", "-en", "en-GB-toolongsubtag",
+                         "12", "en GB",   "en-GB-x-y-z-w"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char json[256];
+        snprintf(json, sizeof json, "{" BASE ",\"language\":\"%s\",\"comment\":\"x\"}", bad[i]);
+        refused(json, "invalid_field", "language");
+    }
+    refused("{" BASE ",\"language\":1,\"comment\":\"x\"}", "invalid_field", "language");
+}
+
+static void test_answers(void **state)
+{
+    (void)state;
+    static const char *names[] = {"nps", "csat", "ces", "felt_heard", "felt_valued"};
+    static const int lo[] = {0, 1, 1, 1, 1}, hi[] = {10, 5, 7, 5, 5};
+    char json[256], field[64];
+    for (int i = 0; i < HK_ANS_COUNT; i++) {
+        assert_string_equal(hk_answer_names[i], names[i]);
+        assert_int_equal(hk_answer_min[i], lo[i]);
+        assert_int_equal(hk_answer_max[i], hi[i]);
+        snprintf(field, sizeof field, "answers.%s", names[i]);
+        struct hk_survey s;
+        for (int v = lo[i]; v <= hi[i]; v++) {
+            snprintf(json, sizeof json, "{" BASE ",\"answers\":{\"%s\":%d}}", names[i], v);
+            accepted(json, &s);
+            assert_int_equal(s.answers[i], v);
+            hk_survey_clear(&s);
+        }
+        const char *bad[] = {"%d", "%d", "9.5", "5.0", "\"5\"", "true", "[5]", "{}", "-0.0"};
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            char val[32];
+            snprintf(val, sizeof val, bad[k], k == 0 ? lo[i] - 1 : hi[i] + 1);
+            snprintf(json, sizeof json, "{" BASE ",\"answers\":{\"%s\":%s}}", names[i], val);
+            refused(json, "invalid_field", field);
+        }
+    }
+    struct hk_survey s;
+    struct hk_field_error e;
+    parse("{" BASE ",\"answers\":{\"nps\":11}}", &s, &e);
+    assert_string_equal(e.message, "must be an integer from 0 to 10");
+
+    refused("{" BASE ",\"answers\":{\"nps\":99999999999999999999999}}", "invalid_json", "");
+    refused("{" BASE ",\"answers\":{\"recommend\":9}}", "unknown_field", "answers.recommend");
+    refused("{" BASE ",\"answers\":[9]}", "invalid_field", "answers");
+    refused("{" BASE ",\"answers\":{\"nps\":9,\"nps\":3}}", "invalid_json", "");
+
+    accepted("{" BASE ",\"answers\":{\"nps\":null,\"csat\":4}}", &s);
+    assert_int_equal(s.answers[HK_ANS_NPS], -1);
+    assert_int_equal(s.answers[HK_ANS_CSAT], 4);
+    hk_survey_clear(&s);
+}
+
+static void test_behaviors(void **state)
+{
+    (void)state;
+    struct hk_survey s;
+    accepted("{" BASE ",\"answers\":{\"nps\":5},\"behaviors\":{\"apologized\":true,"
+             "\"made_no_assumptions\":false,\"calm_tone\":null}}",
+             &s);
+    assert_int_equal(s.behaviors[HK_BEH_APOLOGIZED], 1);
+    assert_int_equal(s.behaviors[HK_BEH_MADE_NO_ASSUMPTIONS], 0);
+    assert_int_equal(s.behaviors[HK_BEH_CALM_TONE], -1);
+    assert_int_equal(s.behaviors[HK_BEH_WAS_PATIENT], -1);
+    hk_survey_clear(&s);
+
+    refused("{" BASE ",\"answers\":{\"nps\":5},\"behaviors\":{\"hugged\":true}}", "invalid_field",
+            "behaviors.hugged");
+    refused("{" BASE ",\"answers\":{\"nps\":5},\"behaviors\":{\"apologized\":1}}", "invalid_field",
+            "behaviors.apologized");
+    refused("{" BASE ",\"answers\":{\"nps\":5},\"behaviors\":{\"apologized\":\"true\"}}",
+            "invalid_field", "behaviors.apologized");
+    refused("{" BASE ",\"answers\":{\"nps\":5},\"behaviors\":[\"apologized\"]}", "invalid_field",
+            "behaviors");
+}
+
+static void test_comment(void **state)
+{
+    (void)state;
+    char *json = malloc(6000);
+    char *big = malloc(5002);
+    memset(big, 'x', 5001);
+    big[5001] = '\0';
+    struct hk_survey s;
+
+    big[5000] = '\0'; /* exactly 5000 bytes: fine */
+    snprintf(json, 6000, "{" BASE ",\"comment\":\"%s\"}", big);
+    accepted(json, &s);
+    assert_int_equal(s.comment_len, 5000);
+    hk_survey_clear(&s);
+
+    big[5000] = 'x'; /* 5001 bytes */
+    snprintf(json, 6000, "{" BASE ",\"comment\":\"%s\"}", big);
+    refused(json, "invalid_field", "comment");
+
+    /* 5000 bytes counted as UTF-8 bytes, not characters: 2,501 two-byte characters refused */
+    char *p = json + snprintf(json, 6000, "{" BASE ",\"comment\":\"");
+    for (int i = 0; i < 2501; i++) {
+        *p++ = (char)0xc3;
+        *p++ = (char)0xa9;
+    }
+    snprintf(p, 8, "\"}");
+    refused(json, "invalid_field", "comment");
+
+    refused("{" BASE ",\"comment\":\"a\\u0000b\"}", "invalid_field", "comment");
+    refused("{" BASE ",\"comment\":42}", "invalid_field", "comment");
+    refused("{" BASE ",\"comment\":\"bad \xff byte\"}", "invalid_json", "");
+    refused("{" BASE ",\"comment\":\"lone \\ud800 surrogate\"}", "invalid_json", "");
+
+    accepted("{" BASE ",\"comment\":\"Na\\u00efve \xf0\x9f\x98\x80 \\\"quoted\\\"\\n\"}", &s);
+    assert_string_equal(s.comment, "Na\xc3\xafve \xf0\x9f\x98\x80 \"quoted\"\n");
+    hk_survey_clear(&s);
+    free(json);
+    free(big);
+}
+
+static void test_submitted_at(void **state)
+{
+    (void)state;
+    struct hk_survey s;
+    accepted("{" BASE ",\"comment\":\"x\",\"submitted_at\":\"2026-11-25T10:04:00+02:00\"}", &s);
+    assert_int_equal(s.submitted_at, 1795593840LL);
+    hk_survey_clear(&s);
+
+    refused("{" BASE ",\"comment\":\"x\",\"submitted_at\":\"2026-02-30T00:00:00Z\"}",
+            "invalid_field", "submitted_at");
+    refused("{" BASE ",\"comment\":\"x\",\"submitted_at\":\"yesterday\"}", "invalid_field",
+            "submitted_at");
+    refused("{" BASE ",\"comment\":\"x\",\"submitted_at\":1795593840}", "invalid_field",
+            "submitted_at");
+    refused("{" BASE ",\"comment\":\"x\",\"submitted_at\":\"1999-12-31T23:59:59Z\"}",
+            "invalid_field", "submitted_at");
+    /* more than a day ahead of the server clock */
+    refused("{" BASE ",\"comment\":\"x\",\"submitted_at\":\"2026-11-27T09:00:00Z\"}",
+            "invalid_field", "submitted_at");
+    accepted("{" BASE ",\"comment\":\"x\",\"submitted_at\":\"2026-11-26T08:00:00Z\"}", &s);
+    hk_survey_clear(&s);
+}
+
+static void test_strictness(void **state)
+{
+    (void)state;
+    refused("{" BASE ",\"answer\":{\"nps\":9}}", "unknown_field", "answer");
+    refused("{" BASE ",\"answers\":{\"nps\":9},\"Comment\":\"x\"}", "unknown_field", "Comment");
+    refused("{" BASE ",\"answers\":{\"nps\":9},\"comment\\u0000\":\"x\"}", "invalid_json",
+            ""); /* jansson refuses NUL in keys */
+    refused("{" BASE ",\"agent_id\":\"other\",\"comment\":\"x\"}", "invalid_json", "");
+    refused("[1,2]", "invalid_json", "");
+    refused("\"survey\"", "invalid_json", "");
+    refused("", "invalid_json", "");
+    refused("{" BASE ",\"comment\":\"x\"} trailing", "invalid_json", "");
+    refused("{" BASE ",\"comment\":\"x\",}", "invalid_json", "");
+    refused("{'interaction_id':'x'}", "invalid_json", "");
+
+    /* first error wins, in field order after unknown fields */
+    refused("{\"interaction_id\":\"bad id\",\"agent_id\":\"bad id\",\"scenario\":\"no\"}",
+            "invalid_field", "interaction_id");
+    refused("{\"interaction_id\":\"ok\",\"agent_id\":\"a\",\"scenario\":\"nope\","
+            "\"answers\":{\"nps\":99},\"extra\":1}",
+            "unknown_field", "extra");
+}
+
+static void test_roundtrip(void **state)
+{
+    (void)state;
+    const char *inputs[] = {
+        "{" BASE ",\"team_id\":\"t\",\"channel\":\"web\",\"language\":\"pt-BR\","
+        "\"submitted_at\":\"2026-03-01T23:30:00.123-01:30\",\"answers\":{\"felt_valued\":2,"
+        "\"nps\":10},\"behaviors\":{\"was_patient\":false,\"apologized\":true},"
+        "\"comment\":\"<b>&amp;</b> \\\"q\\\" \\\\ \\t tab \xe2\x82\xac \\u0001\"}",
+        "{" BASE ",\"answers\":{\"ces\":7}}",
+        "{" BASE ",\"comment\":\"only text\"}",
+    };
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        struct hk_survey a, b;
+        struct hk_field_error e;
+        struct hk_buf j1, j2;
+        hk_buf_init(&j1, 1 << 16);
+        hk_buf_init(&j2, 1 << 16);
+        accepted(inputs[i], &a);
+        assert_int_equal(hk_survey_to_json(&a, &j1), 0);
+        assert_int_equal(hk_survey_parse(j1.data, j1.len, &scenarios, NOW + 999999, &b, &e), 0);
+        assert_string_equal(a.interaction_id, b.interaction_id);
+        assert_string_equal(a.agent_id, b.agent_id);
+        assert_string_equal(a.scenario, b.scenario);
+        assert_string_equal(a.team_id, b.team_id);
+        assert_string_equal(a.channel, b.channel);
+        assert_string_equal(a.language, b.language);
+        assert_int_equal(a.submitted_at, b.submitted_at);
+        assert_memory_equal(a.answers, b.answers, sizeof a.answers);
+        assert_memory_equal(a.behaviors, b.behaviors, sizeof a.behaviors);
+        assert_int_equal(a.comment_len, b.comment_len);
+        if (a.comment)
+            assert_memory_equal(a.comment, b.comment, a.comment_len);
+        else
+            assert_null(b.comment);
+        assert_int_equal(hk_survey_to_json(&b, &j2), 0);
+        assert_string_equal(j1.data, j2.data); /* canonical: a fixed point */
+        assert_int_equal(hk_survey_validate(&a, &scenarios, &e), 0);
+        hk_survey_clear(&a);
+        hk_survey_clear(&b);
+        hk_buf_free(&j1);
+        hk_buf_free(&j2);
+    }
+}
+
+static void test_canonical_order(void **state)
+{
+    (void)state;
+    struct hk_survey s;
+    struct hk_buf j;
+    hk_buf_init(&j, 4096);
+    accepted("{\"comment\":\"hi\",\"behaviors\":{\"calm_tone\":true,\"apologized\":false},"
+             "\"answers\":{\"felt_heard\":3,\"nps\":8},\"submitted_at\":\"2026-11-25T00:00:00Z\","
+             "\"scenario\":\"other\",\"channel\":\"sms\",\"agent_id\":\"a\",\"team_id\":\"t\","
+             "\"interaction_id\":\"i\"}",
+             &s);
+    assert_int_equal(hk_survey_to_json(&s, &j), 0);
+    assert_string_equal(j.data,
+                        "{\"interaction_id\":\"i\",\"agent_id\":\"a\",\"scenario\":\"other\","
+                        "\"team_id\":\"t\",\"channel\":\"sms\",\"language\":\"en\","
+                        "\"submitted_at\":\"2026-11-25T00:00:00Z\",\"answers\":{\"nps\":8,"
+                        "\"felt_heard\":3},\"behaviors\":{\"apologized\":false,"
+                        "\"calm_tone\":true},\"comment\":\"hi\"}");
+    hk_survey_clear(&s);
+    hk_buf_free(&j);
+}
+
+static void test_validate_struct(void **state)
+{
+    (void)state;
+    struct hk_survey s;
+    struct hk_field_error e;
+    hk_survey_init(&s);
+    snprintf(s.interaction_id, sizeof s.interaction_id, "i-1");
+    snprintf(s.agent_id, sizeof s.agent_id, "a");
+    snprintf(s.scenario, sizeof s.scenario, "other");
+    s.submitted_at = NOW;
+    assert_int_equal(hk_survey_validate(&s, &scenarios, &e), HK_ERR_INVALID);
+    assert_string_equal(e.field, "answers");
+    s.answers[HK_ANS_CES] = 8;
+    assert_int_equal(hk_survey_validate(&s, &scenarios, &e), HK_ERR_INVALID);
+    assert_string_equal(e.field, "answers.ces");
+    s.answers[HK_ANS_CES] = 7;
+    assert_int_equal(hk_survey_validate(&s, &scenarios, &e), 0);
+    snprintf(s.scenario, sizeof s.scenario, "nope");
+    assert_int_equal(hk_survey_validate(&s, &scenarios, &e), HK_ERR_INVALID);
+    assert_string_equal(e.field, "scenario");
+    snprintf(s.scenario, sizeof s.scenario, "other");
+    s.comment = strdup("bad \xc3 utf8");
+    s.comment_len = strlen(s.comment);
+    assert_int_equal(hk_survey_validate(&s, &scenarios, &e), HK_ERR_INVALID);
+    assert_string_equal(e.field, "comment");
+    hk_survey_clear(&s);
+    assert_null(s.comment);
+}
+
+static void test_error_json(void **state)
+{
+    (void)state;
+    struct hk_field_error e = {"invalid_field", "answers.nps", "must be an integer from 0 to 10"};
+    struct hk_buf b;
+    hk_buf_init(&b, 1024);
+    assert_int_equal(hk_field_error_to_json(&e, &b), 0);
+    assert_string_equal(b.data, "{\"error\":{\"code\":\"invalid_field\",\"field\":\"answers.nps\","
+                                "\"message\":\"must be an integer from 0 to 10\"}}");
+    hk_buf_reset(&b);
+    struct hk_field_error j = {"invalid_json", "", "unexpected \"token\""};
+    assert_int_equal(hk_field_error_to_json(&j, &b), 0);
+    assert_string_equal(b.data, "{\"error\":{\"code\":\"invalid_json\",\"field\":null,"
+                                "\"message\":\"unexpected \\\"token\\\"\"}}");
+    hk_buf_free(&b);
+}
+
+static void test_rfc3339(void **state)
+{
+    (void)state;
+    struct {
+        const char *s;
+        int64_t t;
+    } ok[] = {
+        {"1970-01-01T00:00:00Z", 0},
+        {"2026-11-25T10:04:00Z", 1795601040LL},
+        {"2026-11-25T10:04:00z", 1795601040LL},
+        {"2026-11-25t10:04:00Z", 1795601040LL},
+        {"2026-11-25 10:04:00Z", 1795601040LL},
+        {"2026-11-25T12:04:00+02:00", 1795601040LL},
+        {"2026-11-25T04:34:00-05:30", 1795601040LL},
+        {"2026-11-25T10:04:00.999999999Z", 1795601040LL},
+        {"2026-11-25T10:04:00.5+00:00", 1795601040LL},
+        {"2024-02-29T00:00:00Z", 1709164800LL},
+        {"2000-02-29T00:00:00Z", 951782400LL},
+        {"2016-12-31T23:59:60Z", 1483228800LL},      /* leap second */
+        {"2026-01-01T00:30:00+01:00", 1767223800LL}, /* crosses a year backward */
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        int64_t t = -1;
+        if (hk_rfc3339_parse(ok[i].s, strlen(ok[i].s), &t))
+            fail_msg("refused %s", ok[i].s);
+        if (t != ok[i].t)
+            fail_msg("%s: got %lld want %lld", ok[i].s, (long long)t, (long long)ok[i].t);
+    }
+    const char *bad[] = {
+        "2026-02-30T00:00:00Z",
+        "2025-02-29T00:00:00Z",
+        "1900-02-29T00:00:00Z",
+        "2026-04-31T00:00:00Z",
+        "2026-13-01T00:00:00Z",
+        "2026-00-10T00:00:00Z",
+        "2026-01-00T00:00:00Z",
+        "2026-01-01T24:00:00Z",
+        "2026-01-01T23:60:00Z",
+        "2026-01-01T23:59:61Z",
+        "2026-01-01T00:00:00",
+        "2026-01-01T00:00:00+0200",
+        "2026-01-01T00:00:00+24:00",
+        "2026-01-01T00:00:00+02:60",
+        "2026-01-01",
+        "2026-1-01T00:00:00Z",
+        "2026-01-01T00:00:00.Z",
+        "2026-01-01T00:00:00ZZ",
+        "2026-01-01X00:00:00Z",
+        "+2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:00.1234567890Z",
+        "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t t;
+        if (hk_rfc3339_parse(bad[i], strlen(bad[i]), &t) == 0)
+            fail_msg("accepted %s", bad[i]);
+    }
+    /* length is honoured: no reading past it */
+    int64_t t;
+    assert_int_equal(hk_rfc3339_parse("2026-11-25T10:04:00Zjunk", 20, &t), 0);
+    assert_int_equal(t, 1795601040LL);
+
+    char out[21], day[11];
+    hk_rfc3339_format(1795601040LL, out);
+    assert_string_equal(out, "2026-11-25T10:04:00Z");
+    hk_rfc3339_format(951782399LL, out);
+    assert_string_equal(out, "2000-02-28T23:59:59Z");
+    hk_day_format(1795601040LL, day);
+    assert_string_equal(day, "2026-11-25");
+    for (int64_t x = 946684800LL; x < 4102444800LL; x += 86399 * 37) {
+        hk_rfc3339_format(x, out);
+        assert_int_equal(hk_rfc3339_parse(out, 20, &t), 0);
+        assert_int_equal(t, x);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_example),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_required_fields),
+        cmocka_unit_test(test_content_required),
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_scenario),
+        cmocka_unit_test(test_language),
+        cmocka_unit_test(test_answers),
+        cmocka_unit_test(test_behaviors),
+        cmocka_unit_test(test_comment),
+        cmocka_unit_test(test_submitted_at),
+        cmocka_unit_test(test_strictness),
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_canonical_order),
+        cmocka_unit_test(test_validate_struct),
+        cmocka_unit_test(test_error_json),
+        cmocka_unit_test(test_rfc3339),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
