@@ -17,6 +17,7 @@
 #include "hearken/config.h"
 #include "hearken/redis.h"
 #include "hearken/survey.h"
+#include "hearken/token.h"
 
 #define COL_PREFIX_MAX 64
 #define COL_GROUP      "analyzers"
@@ -41,6 +42,11 @@ struct col_config {
     long long max_backlog;
     long long redis_timeout_ms;
     long long drain_timeout;
+    char *public_url;
+    char *client_ip_header;
+    bool redact;
+    long long form_rate, form_burst; /* per client address, per minute; 0: no limit */
+    long long links_rate, links_burst;
 };
 
 extern const struct hk_cfg_opt col_options[];
@@ -58,6 +64,10 @@ void col_keys_free(struct col_keys *k);
 /* True when key (len bytes) is one of k, checked against every key in constant time. */
 bool col_keys_match(const struct col_keys *k, const char *key, size_t len);
 
+struct col_ratelimit; /* ratelimit.c */
+struct col_i18n;      /* i18n.c */
+struct col_lang;
+
 struct col_app {
     struct col_config cfg;
     struct hk_redis_url redis;
@@ -65,6 +75,10 @@ struct col_app {
     struct col_keys ingest_keys, manager_keys;
     char prefix[COL_PREFIX_MAX + 1];
     char stream_key[COL_PREFIX_MAX + 16];
+    struct hk_token_keys link_keys; /* HEARKEN_LINK_SECRET: the first signs, all verify */
+    char public_url[512];           /* no trailing slash */
+    struct col_ratelimit *form_limiter, *links_limiter; /* NULL: no limit */
+    struct col_i18n *i18n;                              /* the form's texts per language */
 };
 
 /* Parses the options and builds app; returns 0, 1 for --help, or HK_ERR_INVALID with the
@@ -82,6 +96,10 @@ enum col_route {
     COL_ROUTE_HEALTHZ,
     COL_ROUTE_READYZ,
     COL_ROUTE_METRICS,
+    COL_ROUTE_BATCH,  /* POST /v1/surveys/batch */
+    COL_ROUTE_LINKS,  /* POST /v1/links */
+    COL_ROUTE_FORM,   /* GET, POST /s/{token}: the customer's survey form */
+    COL_ROUTE_STATIC, /* GET /static/{name}: form.css */
     COL_ROUTE_COUNT
 };
 
@@ -90,7 +108,9 @@ struct col_req {
     const struct col_app *app;
     struct MHD_Connection *conn;
     enum col_route route;
-    const char *path_arg; /* the {id} in /v1/surveys/{id}; points into libmicrohttpd's url */
+    const char *path_arg;        /* the {id} in /v1/surveys/{id}; points into libmicrohttpd's url */
+    const char *method;          /* libmicrohttpd's, valid for the request */
+    const struct col_lang *lang; /* the form's language once a link was read; NULL: English */
     struct hk_buf body;
     bool too_large;   /* the body passed its cap while streaming in; the rest is dropped */
     size_t discarded; /* bytes dropped since */
@@ -111,12 +131,29 @@ int col_respond_text(struct col_req *r, unsigned status, const char *ctype, cons
  * extra, when not NULL, is a JSON member appended to the error object ("\"id\":\"…\""). */
 int col_respond_error(struct col_req *r, int err, const struct hk_field_error *fe,
                       const char *extra);
+/* The status col_respond_error answers for err (for per-item statuses, as in the batch). */
+unsigned col_err_status(int err);
 /* A 400 naming a query parameter. */
 int col_respond_bad_param(struct col_req *r, const char *param, const char *message);
+/* An HTML page with the security headers (CSP without inline script or style, nosniff,
+ * no-referrer, no-store, DENY); the status is err's as in col_respond_error (0: 200), with its
+ * Retry-After when there is one. */
+int col_respond_page(struct col_req *r, int err, const char *html, size_t len);
+/* 429 with Retry-After: seconds (a page on the form's routes, JSON elsewhere). */
+int col_respond_limited(struct col_req *r, unsigned retry_after_s);
+/* The friendly page every error on COL_ROUTE_FORM becomes (survey_form.c); code is the
+ * error code col_respond_error chose ("expired", "duplicate", "rate_limited", ...). */
+int col_form_error_page(const struct col_req *r, const char *code, struct hk_buf *out);
 
 /* ---- routes (ingest.c, read_api.c) ---- */
 
 int col_ingest_or_respond(struct col_req *r);
+int col_batch_or_respond(struct col_req *r);
+int col_links_or_respond(struct col_req *r);
+int col_form_or_respond(struct col_req *r);
+int col_static_or_respond(struct col_req *r);
+/* 0 when not limited; else the 429 is queued (1) or could not be (< 0). */
+int col_ratelimit_or_respond(struct col_req *r, struct col_ratelimit *rl);
 int col_survey_get_or_respond(struct col_req *r);
 int col_rollups_or_respond(struct col_req *r);
 int col_healthz_or_respond(struct col_req *r);
@@ -129,6 +166,10 @@ int col_metrics_or_respond(struct col_req *r);
 struct col_ingest_result {
     char id[64]; /* new stream id, or the existing one for a duplicate */
 };
+/* The one ingest path of the API, the batch and the form (ingest.c): redacts the comment
+ * (unless --no-redact), writes the canonical JSON and runs the atomic ingest script; counts
+ * the outcome. 0, HK_ERR_DUPLICATE, HK_ERR_BUSY, HK_ERR_UNAVAILABLE, HK_ERR_NOMEM. */
+int col_ingest_store(const struct col_app *app, struct hk_survey *s, struct col_ingest_result *out);
 /* 0 (stored), HK_ERR_DUPLICATE, HK_ERR_BUSY, HK_ERR_UNAVAILABLE. */
 int col_store_ingest(const struct col_app *app, const char *iid, const char *json, size_t len,
                      struct col_ingest_result *out);
@@ -155,6 +196,9 @@ enum col_counter {
     COL_CNT_REDIS_CONNECTS,
     COL_CNT_REDIS_CONNECT_FAILURES,
     COL_CNT_REDIS_ERRORS,
+    COL_CNT_LINKS_MINTED,
+    COL_CNT_RATE_LIMITED,
+    COL_CNT_COMMENTS_REDACTED,
     COL_CNT_COUNT
 };
 void col_metrics_observe(enum col_route route, unsigned status, uint64_t ns);

@@ -19,6 +19,7 @@
 
 #define RETRY_AFTER_UNAVAILABLE "2"
 #define RETRY_AFTER_BUSY        "5"
+#define RETRY_AFTER_LIMITED     "60"       /* col_respond_limited says exactly when */
 #define DRAIN_MAX               (1u << 20) /* body bytes read and dropped past the cap before closing */
 
 struct col_server {
@@ -65,6 +66,40 @@ int col_respond_json(struct col_req *r, unsigned status, const char *body, size_
     return queue(r, status, make_response("application/json", body, len));
 }
 
+/* Every HTML page: no script at all, styles only from our own files, never framed. */
+#define PAGE_CSP                                                                                   \
+    "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; "                  \
+    "frame-ancestors 'none'"
+
+static struct MHD_Response *make_page(const char *body, size_t len)
+{
+    struct MHD_Response *resp = make_response("text/html; charset=utf-8", body, len);
+    if (resp) {
+        MHD_add_response_header(resp, "Content-Security-Policy", PAGE_CSP);
+        MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    }
+    return resp;
+}
+
+/* On the survey form's routes an error is a page in the customer's language, not JSON. */
+static int respond_page_error(struct col_req *r, unsigned status, const char *code,
+                              const char *header, const char *value, bool close_conn)
+{
+    struct hk_buf b;
+    hk_buf_init(&b, 64 * 1024);
+    int rc = col_form_error_page(r, code, &b);
+    struct MHD_Response *resp = rc ? NULL : make_page(b.data, b.len);
+    hk_buf_free(&b);
+    if (rc)
+        return rc;
+    if (resp && header)
+        MHD_add_response_header(resp, header, value);
+    if (resp && close_conn)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    return queue(r, status, resp);
+}
+
 /* An error answer; header/value add one header (Allow, Retry-After, ...) when not NULL.
  * close_conn: the request body was not (fully) read, so the connection cannot be reused. */
 static int respond_error(struct col_req *r, unsigned status, const char *code, const char *field,
@@ -73,6 +108,8 @@ static int respond_error(struct col_req *r, unsigned status, const char *code, c
 {
     struct hk_field_error fe;
     struct hk_buf b;
+    if (r->route == COL_ROUTE_FORM)
+        return respond_page_error(r, status, code, header, value, close_conn);
     snprintf(fe.code, sizeof fe.code, "%s", code);
     snprintf(fe.field, sizeof fe.field, "%s", field ? field : "");
     snprintf(fe.message, sizeof fe.message, "%s", message);
@@ -95,64 +132,84 @@ static int respond_error(struct col_req *r, unsigned status, const char *code, c
     return queue(r, status, resp);
 }
 
+struct err_answer {
+    unsigned status;
+    const char *code, *message, *header, *value;
+};
+
+static struct err_answer err_answer(int err)
+{
+    switch (err) {
+    case HK_ERR_INVALID:
+        return (struct err_answer){MHD_HTTP_BAD_REQUEST, "invalid", "the request is not valid",
+                                   NULL, NULL};
+    case HK_ERR_DUPLICATE:
+        return (struct err_answer){MHD_HTTP_CONFLICT, "duplicate",
+                                   "a survey for this interaction_id was already received", NULL,
+                                   NULL};
+    case HK_ERR_TOO_LARGE:
+        return (struct err_answer){MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+                                   "the request body is larger than allowed", NULL, NULL};
+    case HK_ERR_UNAVAILABLE:
+        return (struct err_answer){MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                                   "storage is unreachable; retry later",
+                                   MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_UNAVAILABLE};
+    case HK_ERR_BUSY:
+        return (struct err_answer){MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+                                   "too many surveys wait for analysis; retry later",
+                                   MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_BUSY};
+    case HK_ERR_NOT_FOUND:
+        return (struct err_answer){MHD_HTTP_NOT_FOUND, "not_found", "not found", NULL, NULL};
+    case HK_ERR_AUTH:
+        return (struct err_answer){MHD_HTTP_FORBIDDEN, "forbidden", "this key may not do that",
+                                   NULL, NULL};
+    case HK_ERR_EXPIRED:
+        return (struct err_answer){MHD_HTTP_GONE, "expired", "this link has expired", NULL, NULL};
+    case HK_ERR_LIMITED:
+        return (struct err_answer){MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                                   "too many requests from this address; retry later",
+                                   MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_LIMITED};
+    default:
+        return (struct err_answer){MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "internal error",
+                                   NULL, NULL};
+    }
+}
+
+unsigned col_err_status(int err)
+{
+    return err_answer(err).status;
+}
+
 int col_respond_error(struct col_req *r, int err, const struct hk_field_error *fe,
                       const char *extra)
 {
-    unsigned status;
-    const char *code, *message, *header = NULL, *value = NULL;
-    switch (err) {
-    case HK_ERR_INVALID:
-        status = MHD_HTTP_BAD_REQUEST;
-        code = "invalid";
-        message = "the request is not valid";
-        break;
-    case HK_ERR_DUPLICATE:
-        status = MHD_HTTP_CONFLICT;
-        code = "duplicate";
-        message = "a survey for this interaction_id was already received";
-        break;
-    case HK_ERR_TOO_LARGE:
-        status = MHD_HTTP_CONTENT_TOO_LARGE;
-        code = "too_large";
-        message = "the request body is larger than allowed";
-        break;
-    case HK_ERR_UNAVAILABLE:
-        status = MHD_HTTP_SERVICE_UNAVAILABLE;
-        code = "unavailable";
-        message = "storage is unreachable; retry later";
-        header = MHD_HTTP_HEADER_RETRY_AFTER;
-        value = RETRY_AFTER_UNAVAILABLE;
-        break;
-    case HK_ERR_BUSY:
-        status = MHD_HTTP_SERVICE_UNAVAILABLE;
-        code = "busy";
-        message = "too many surveys wait for analysis; retry later";
-        header = MHD_HTTP_HEADER_RETRY_AFTER;
-        value = RETRY_AFTER_BUSY;
-        break;
-    case HK_ERR_NOT_FOUND:
-        status = MHD_HTTP_NOT_FOUND;
-        code = "not_found";
-        message = "not found";
-        break;
-    case HK_ERR_AUTH:
-        status = MHD_HTTP_FORBIDDEN;
-        code = "forbidden";
-        message = "this key may not do that";
-        break;
-    default:
-        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-        code = "internal";
-        message = "internal error";
-        break;
-    }
-    const char *field = NULL;
+    struct err_answer a = err_answer(err);
+    const char *code = a.code, *field = NULL, *message = a.message;
     if (fe && fe->code[0]) {
         code = fe->code;
         field = fe->field;
         message = fe->message;
     }
-    return respond_error(r, status, code, field, message, extra, header, value, false);
+    return respond_error(r, a.status, code, field, message, extra, a.header, a.value, false);
+}
+
+int col_respond_page(struct col_req *r, int err, const char *html, size_t len)
+{
+    struct err_answer a = {MHD_HTTP_OK, NULL, NULL, NULL, NULL};
+    if (err)
+        a = err_answer(err);
+    struct MHD_Response *resp = make_page(html, len);
+    if (resp && a.header)
+        MHD_add_response_header(resp, a.header, a.value);
+    return queue(r, a.status, resp);
+}
+
+int col_respond_limited(struct col_req *r, unsigned retry_after_s)
+{
+    struct err_answer a = err_answer(HK_ERR_LIMITED);
+    char v[16];
+    snprintf(v, sizeof v, "%u", retry_after_s);
+    return respond_error(r, a.status, a.code, NULL, a.message, NULL, a.header, v, true);
 }
 
 int col_respond_bad_param(struct col_req *r, const char *param, const char *message)
@@ -207,6 +264,18 @@ static enum col_route route_match(const char *url, const char **arg)
     *arg = NULL;
     if (strcmp(url, surveys) == 0)
         return COL_ROUTE_SURVEYS;
+    if (strcmp(url, "/v1/surveys/batch") == 0)
+        return COL_ROUTE_BATCH;
+    if (strcmp(url, "/v1/links") == 0)
+        return COL_ROUTE_LINKS;
+    if (strncmp(url, "/s/", 3) == 0 && url[3] && !strchr(url + 3, '/')) {
+        *arg = url + 3; /* the token */
+        return COL_ROUTE_FORM;
+    }
+    if (strncmp(url, "/static/", 8) == 0 && url[8] && !strstr(url + 8, "..")) {
+        *arg = url + 8;
+        return COL_ROUTE_STATIC;
+    }
     if (strncmp(url, surveys, sizeof surveys - 1) == 0 && url[sizeof surveys - 1] == '/') {
         const char *id = url + sizeof surveys;
         if (!*id || strchr(id, '/') || strcmp(id, "batch") == 0)
@@ -227,14 +296,28 @@ static enum col_route route_match(const char *url, const char **arg)
 
 static const char *route_allow(enum col_route route)
 {
-    return route == COL_ROUTE_SURVEYS ? "POST" : "GET, HEAD";
+    if (route == COL_ROUTE_FORM)
+        return "GET, HEAD, POST";
+    return route == COL_ROUTE_SURVEYS || route == COL_ROUTE_BATCH || route == COL_ROUTE_LINKS
+               ? "POST"
+               : "GET, HEAD";
 }
 
 static bool method_allowed(enum col_route route, const char *method)
 {
-    if (route == COL_ROUTE_SURVEYS)
-        return strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-    return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    bool get =
+        strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    switch (route) {
+    case COL_ROUTE_SURVEYS:
+    case COL_ROUTE_BATCH:
+    case COL_ROUTE_LINKS:
+        return post;
+    case COL_ROUTE_FORM:
+        return get || post;
+    default:
+        return get;
+    }
 }
 
 /* 0: key accepted; 1: the 401/403 is queued; < 0: it could not be queued. */
@@ -261,17 +344,17 @@ static int auth_or_respond(struct col_req *r, const struct col_keys *keys)
     return 0;
 }
 
-/* application/json, optionally with charset=utf-8. */
-static bool content_type_json(const char *ct)
+/* The media type want, optionally with charset=utf-8. */
+static bool media_type_is(const char *ct, const char *want)
 {
-    static const char want[] = "application/json";
+    size_t wlen = strlen(want);
     if (!ct)
         return false;
     while (*ct == ' ')
         ct++;
-    if (strncasecmp(ct, want, sizeof want - 1) != 0)
+    if (strncasecmp(ct, want, wlen) != 0)
         return false;
-    const char *p = ct + sizeof want - 1;
+    const char *p = ct + wlen;
     while (*p == ' ' || *p == '\t')
         p++;
     if (!*p)
@@ -294,6 +377,19 @@ static bool content_type_json(const char *ct)
     while (*p == ' ' || *p == '\t')
         p++;
     return *p == '\0';
+}
+
+static bool content_type_json(const char *ct)
+{
+    return media_type_is(ct, "application/json");
+}
+
+/* NDJSON goes by several names; all mean one JSON value a line. */
+static bool content_type_ndjson(const char *ct)
+{
+    return media_type_is(ct, "application/x-ndjson") || media_type_is(ct, "application/jsonl") ||
+           media_type_is(ct, "application/json-lines") ||
+           media_type_is(ct, "application/x-jsonlines");
 }
 
 /* Announced Content-Length, or -1 when absent; -2 when not a plain decimal number. */
@@ -352,6 +448,37 @@ static int begin_or_respond(struct col_server *srv, struct col_req *r, const cha
         if ((rc = auth_or_respond(r, &app->manager_keys)))
             return rc;
         break;
+    case COL_ROUTE_BATCH:
+        if ((rc = auth_or_respond(r, &app->ingest_keys)))
+            return rc;
+        if (!content_type_ndjson(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_CONTENT_TYPE)))
+            return answered(
+                respond_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", NULL,
+                              "send Content-Type: application/x-ndjson", NULL, NULL, NULL, true));
+        cap = app->cfg.max_batch_body;
+        break;
+    case COL_ROUTE_LINKS: /* limited before auth: guessing keys costs a bucket too */
+        if ((rc = col_ratelimit_or_respond(r, app->links_limiter)) ||
+            (rc = auth_or_respond(r, &app->ingest_keys)))
+            return rc;
+        if (!content_type_json(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                           MHD_HTTP_HEADER_CONTENT_TYPE)))
+            return answered(
+                respond_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", NULL,
+                              "send Content-Type: application/json", NULL, NULL, NULL, true));
+        break;
+    case COL_ROUTE_FORM:
+        if ((rc = col_ratelimit_or_respond(r, app->form_limiter)))
+            return rc;
+        if (strcmp(method, MHD_HTTP_METHOD_POST) == 0 &&
+            !media_type_is(
+                MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+                "application/x-www-form-urlencoded"))
+            return answered(respond_error(
+                r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", NULL,
+                "send Content-Type: application/x-www-form-urlencoded", NULL, NULL, NULL, true));
+        break;
     default:
         break;
     }
@@ -381,6 +508,14 @@ static int dispatch_or_respond(struct col_req *r)
         return col_readyz_or_respond(r);
     case COL_ROUTE_METRICS:
         return col_metrics_or_respond(r);
+    case COL_ROUTE_BATCH:
+        return col_batch_or_respond(r);
+    case COL_ROUTE_LINKS:
+        return col_links_or_respond(r);
+    case COL_ROUTE_FORM:
+        return col_form_or_respond(r);
+    case COL_ROUTE_STATIC:
+        return col_static_or_respond(r);
     default:
         return col_respond_error(r, HK_ERR_NOT_FOUND, NULL, NULL);
     }
@@ -402,6 +537,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&srv->inflight, 1);
         r->app = srv->app;
         r->conn = conn;
+        r->method = method;
         r->start_ns = col_now_ns();
         r->route = route_match(url, &r->path_arg);
         hk_buf_init(&r->body, 0);

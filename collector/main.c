@@ -30,6 +30,10 @@ int main(int argc, char **argv)
         hk_log(HK_LOG_WARN, "config",
                "message=\"no HEARKEN_INGEST_KEYS: every POST /v1/surveys "
                "will be refused\"");
+    if (app.link_keys.n == 0)
+        hk_log(HK_LOG_WARN, "config",
+               "message=\"no HEARKEN_LINK_SECRET: POST /v1/links answers 503 and no survey "
+               "link opens\"");
     if (app.manager_keys.n == 0)
         hk_log(HK_LOG_WARN, "config",
                "message=\"no HEARKEN_MANAGER_KEYS: the read API will refuse every request\"");

@@ -8,13 +8,24 @@
 #include <stdatomic.h>
 #include <time.h>
 
+/* Designated, so a route added to enum col_route cannot shift the others' names. */
 static const char *const route_names[COL_ROUTE_COUNT] = {
-    "unknown", "surveys", "survey_get", "rollups", "healthz", "readyz", "metrics",
+    [COL_ROUTE_UNKNOWN] = "unknown",       [COL_ROUTE_SURVEYS] = "surveys",
+    [COL_ROUTE_SURVEY_GET] = "survey_get", [COL_ROUTE_ROLLUPS] = "rollups",
+    [COL_ROUTE_HEALTHZ] = "healthz",       [COL_ROUTE_READYZ] = "readyz",
+    [COL_ROUTE_METRICS] = "metrics",       [COL_ROUTE_BATCH] = "surveys_batch",
+    [COL_ROUTE_LINKS] = "links",           [COL_ROUTE_FORM] = "form",
+    [COL_ROUTE_STATIC] = "static",
 };
+
+static const char *route_name(size_t r)
+{
+    return route_names[r] ? route_names[r] : "other";
+}
 
 /* Statuses the collector answers; anything else is counted as "other". */
 static const unsigned statuses[] = {200, 202, 400, 401, 403, 404, 405, 409,
-                                    413, 415, 429, 500, 501, 503, 0};
+                                    410, 413, 415, 429, 500, 501, 503, 0};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 
 /* Upper bounds in seconds; the last bucket is +Inf. */
@@ -26,7 +37,8 @@ static const char *const counter_names[COL_CNT_COUNT] = {
     "hearken_surveys_accepted_total", "hearken_surveys_duplicate_total",
     "hearken_surveys_invalid_total",  "hearken_surveys_refused_busy_total",
     "hearken_redis_connects_total",   "hearken_redis_connect_failures_total",
-    "hearken_redis_errors_total",
+    "hearken_redis_errors_total",     "hearken_links_minted_total",
+    "hearken_rate_limited_total",     "hearken_comments_redacted_total",
 };
 static const char *const counter_help[COL_CNT_COUNT] = {
     "Surveys stored on the stream (202).",
@@ -36,6 +48,9 @@ static const char *const counter_help[COL_CNT_COUNT] = {
     "Successful Redis connects, including reconnects.",
     "Failed Redis connect attempts.",
     "Redis connections dropped after an error, and error replies.",
+    "Signed survey links minted (POST /v1/links).",
+    "Requests refused by the per-address rate limit (429).",
+    "Stored comments in which an e-mail address, phone or card number was redacted.",
 };
 
 static _Atomic uint64_t req_count[COL_ROUTE_COUNT][NSTATUS];
@@ -90,11 +105,11 @@ int col_metrics_render(const struct col_app *app, struct hk_buf *out)
             if (!n)
                 continue;
             if (statuses[i])
-                PUT("hearken_http_requests_total{route=\"%s\",status=\"%u\"} %llu\n",
-                    route_names[r], statuses[i], (unsigned long long)n);
+                PUT("hearken_http_requests_total{route=\"%s\",status=\"%u\"} %llu\n", route_name(r),
+                    statuses[i], (unsigned long long)n);
             else
                 PUT("hearken_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
-                    route_names[r], (unsigned long long)n);
+                    route_name(r), (unsigned long long)n);
         }
 
     PUT("# HELP hearken_http_request_duration_seconds Time from request headers to answer.\n"
@@ -109,15 +124,15 @@ int col_metrics_render(const struct col_app *app, struct hk_buf *out)
             cum += atomic_load_explicit(&lat_bucket[r][b], memory_order_relaxed);
             if (b < NBUCKET)
                 PUT("hearken_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
-                    route_names[r], buckets[b], (unsigned long long)cum);
+                    route_name(r), buckets[b], (unsigned long long)cum);
             else
                 PUT("hearken_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} "
                     "%llu\n",
-                    route_names[r], (unsigned long long)cum);
+                    route_name(r), (unsigned long long)cum);
         }
-        PUT("hearken_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n", route_names[r],
+        PUT("hearken_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n", route_name(r),
             (double)atomic_load_explicit(&lat_sum_ns[r], memory_order_relaxed) / 1e9);
-        PUT("hearken_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route_names[r],
+        PUT("hearken_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route_name(r),
             (unsigned long long)cum);
     }
 

@@ -2,6 +2,8 @@
  * from it before the daemon starts: parsed Redis URL, scenarios, key digests, key names. */
 #include "col.h"
 
+#include "customer.h"
+
 #include "hearken/err.h"
 #include "hearken/log.h"
 
@@ -24,8 +26,25 @@ const struct hk_cfg_opt col_options[] = {
      "comma-separated bearer keys for the read API (prefer the environment)"},
     {"prefix", "HEARKEN_PREFIX", HK_CFG_STR, "hearken:", 0, COL_PREFIX_MAX, OPT(prefix),
      "Redis key prefix, so several deployments can share one Redis"},
-    {"link-secret", "HEARKEN_LINK_SECRET", HK_CFG_STR, NULL, 0, 1000, OPT(link_secret),
-     "secret for signed survey links (prefer the environment)"},
+    {"link-secret", "HEARKEN_LINK_SECRET", HK_CFG_STR, NULL, 0, 8000, OPT(link_secret),
+     "kid:secret[,kid:secret...] signing survey links: the first signs, all verify (rotation); "
+     "secrets of 32 to 256 bytes (prefer the environment)"},
+    {"public-url", "HEARKEN_PUBLIC_URL", HK_CFG_STR, NULL, 0, 400, OPT(public_url),
+     "base of minted survey links, e.g. https://feedback.example.com (default: http://LISTEN)"},
+    {"redact", "HEARKEN_REDACT", HK_CFG_BOOL, "true", 0, 0, OPT(redact),
+     "replace e-mails, phone and card numbers in comments by [email] [phone] [card] before "
+     "storing (--no-redact: keep comments as sent)"},
+    {"form-rate", "HEARKEN_FORM_RATE", HK_CFG_INT, "60", 0, 6000000, OPT(form_rate),
+     "requests per minute per client address to /s/ (the survey form; 0: no limit)"},
+    {"form-burst", "HEARKEN_FORM_BURST", HK_CFG_INT, "20", 1, 1000000, OPT(form_burst),
+     "requests a client address may make to /s/ at once before --form-rate applies"},
+    {"links-rate", "HEARKEN_LINKS_RATE", HK_CFG_INT, "6000", 0, 6000000, OPT(links_rate),
+     "requests per minute per client address to POST /v1/links (0: no limit)"},
+    {"links-burst", "HEARKEN_LINKS_BURST", HK_CFG_INT, "600", 1, 1000000, OPT(links_burst),
+     "requests a client address may make to POST /v1/links at once"},
+    {"client-ip-header", "HEARKEN_CLIENT_IP_HEADER", HK_CFG_STR, NULL, 0, 64, OPT(client_ip_header),
+     "behind a proxy: header whose last address is the client's, for rate limits "
+     "(e.g. X-Forwarded-For; only when the proxy sets it)"},
     {"scenarios", "HEARKEN_SCENARIOS", HK_CFG_STR,
      "billing_error,service_interruption,product_quality,cancellation_return,tech_support,"
      "complaint_escalation,other",
@@ -115,6 +134,37 @@ static bool prefix_valid(const char *p)
     return true;
 }
 
+/* The base URL of minted links: http(s)://host[:port][/path], kept without a trailing '/'. */
+static int public_url_set(struct col_app *app, char *err, size_t errlen)
+{
+    const char *u = app->cfg.public_url;
+    char dflt[sizeof app->public_url];
+    if (!u || !*u) {
+        snprintf(dflt, sizeof dflt, "http://%s", app->cfg.listen);
+        u = dflt;
+    }
+    size_t n = strlen(u);
+    while (n && u[n - 1] == '/')
+        n--;
+    bool scheme = strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
+    size_t host = strncmp(u, "https://", 8) == 0 ? 8 : 7;
+    if (!scheme || n <= host || n >= sizeof app->public_url) {
+        snprintf(err, errlen, "--public-url (HEARKEN_PUBLIC_URL): expected http(s)://host[/path]");
+        return HK_ERR_INVALID;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)u[i];
+        if (c <= 0x20 || c >= 0x7f || strchr("\"<>\\^`{|}?#", c)) {
+            snprintf(err, errlen,
+                     "--public-url (HEARKEN_PUBLIC_URL): no spaces, quotes, query or fragment");
+            return HK_ERR_INVALID;
+        }
+    }
+    memcpy(app->public_url, u, n);
+    app->public_url[n] = '\0';
+    return 0;
+}
+
 int col_app_init(struct col_app *app, int argc, char **argv, char *err, size_t errlen)
 {
     char why[160];
@@ -145,6 +195,23 @@ int col_app_init(struct col_app *app, int argc, char **argv, char *err, size_t e
         snprintf(err, errlen, "out of memory");
         return HK_ERR_NOMEM;
     }
+    if (hk_token_keys_parse(&app->link_keys, app->cfg.link_secret, why, sizeof why)) {
+        snprintf(err, errlen, "--link-secret (HEARKEN_LINK_SECRET): %s", why);
+        return HK_ERR_INVALID;
+    }
+    if ((rc = public_url_set(app, err, errlen)))
+        return rc;
+    if ((app->cfg.form_rate &&
+         !(app->form_limiter = col_ratelimit_create(app->cfg.form_rate, app->cfg.form_burst))) ||
+        (app->cfg.links_rate &&
+         !(app->links_limiter = col_ratelimit_create(app->cfg.links_rate, app->cfg.links_burst)))) {
+        snprintf(err, errlen, "out of memory");
+        return HK_ERR_NOMEM;
+    }
+    if (!(app->i18n = col_i18n_load(why, sizeof why))) {
+        snprintf(err, errlen, "survey form texts: %s", why);
+        return HK_ERR_INVALID;
+    }
     return 0;
 }
 
@@ -152,6 +219,10 @@ void col_app_free(struct col_app *app)
 {
     col_keys_free(&app->ingest_keys);
     col_keys_free(&app->manager_keys);
+    hk_token_keys_free(&app->link_keys);
+    col_ratelimit_destroy(app->form_limiter);
+    col_ratelimit_destroy(app->links_limiter);
+    col_i18n_free(app->i18n);
     /* keys and secrets should not linger in freed memory */
     if (app->cfg.ingest_keys)
         OPENSSL_cleanse(app->cfg.ingest_keys, strlen(app->cfg.ingest_keys));

@@ -24,6 +24,10 @@ const char *hk_err_name(int err)
         return "auth";
     case HK_ERR_BUSY:
         return "busy";
+    case HK_ERR_EXPIRED:
+        return "expired";
+    case HK_ERR_LIMITED:
+        return "limited";
     }
     return "unknown";
 }

@@ -531,6 +531,26 @@ static void language_normalise(char *s)
     }
 }
 
+int hk_survey_validate_context(struct hk_survey *s, const struct hk_scenarios *scenarios,
+                               struct hk_field_error *err)
+{
+    int rc;
+    if ((rc = check_id("interaction_id", s->interaction_id,
+                       strnlen(s->interaction_id, sizeof s->interaction_id), true, err)) ||
+        (rc = check_id("agent_id", s->agent_id, strnlen(s->agent_id, sizeof s->agent_id), true,
+                       err)) ||
+        (rc = check_scenario(s->scenario, strnlen(s->scenario, sizeof s->scenario), scenarios,
+                             err)) ||
+        (rc =
+             check_id("team_id", s->team_id, strnlen(s->team_id, sizeof s->team_id), false, err)) ||
+        (rc =
+             check_id("channel", s->channel, strnlen(s->channel, sizeof s->channel), false, err)) ||
+        (rc = check_language(s->language, strnlen(s->language, sizeof s->language), err)))
+        return rc;
+    language_normalise(s->language);
+    return 0;
+}
+
 /* Jansson's message can quote raw input; keep it printable ASCII so it is safe anywhere. */
 static void json_error_message(const json_error_t *je, struct hk_field_error *e)
 {

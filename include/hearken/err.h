@@ -14,6 +14,8 @@ enum hk_err {
     HK_ERR_IO = -7,          /* file or socket error */
     HK_ERR_AUTH = -8,
     HK_ERR_BUSY = -9,        /* backlog over its limit */
+    HK_ERR_EXPIRED = -10,    /* a signed link past its expiry */
+    HK_ERR_LIMITED = -11,    /* a client over its rate limit */
 };
 
 /* A short, stable name for logs: "invalid", "duplicate", ... */

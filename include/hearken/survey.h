@@ -68,6 +68,12 @@ int hk_survey_parse(const char *json, size_t len, const struct hk_scenarios *sce
 int hk_survey_validate(const struct hk_survey *s, const struct hk_scenarios *scenarios,
                        struct hk_field_error *err);
 
+/* Validates the context fields only (interaction_id, agent_id, scenario, team_id, channel,
+ * language) by the same rules, and puts language in canonical case ("EN-gb" → "en-GB"): for
+ * signed links, which carry the context of a survey not answered yet. */
+int hk_survey_validate_context(struct hk_survey *s, const struct hk_scenarios *scenarios,
+                               struct hk_field_error *err);
+
 /* Canonical JSON for the stream: fixed key order, absent fields omitted, submitted_at as
  * RFC 3339 UTC. hk_survey_parse of this output gives back the same struct. */
 int hk_survey_to_json(const struct hk_survey *s, struct hk_buf *out);
