@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hearken/behavior.h"
 #include "hearken/buf.h"
@@ -35,8 +36,8 @@ struct an_cue {
 };
 
 struct an_score {
-    double dim[AN_DIM_COUNT]; /* each in [-1, 1] */
-    bool has[AN_DIM_COUNT];   /* false: no evidence (JSON null); sentiment is always true */
+    double dim[AN_DIM_COUNT];      /* each in [-1, 1] */
+    bool has[AN_DIM_COUNT];        /* false: no evidence (JSON null); sentiment is always true */
     int8_t behavior[HK_BEH_COUNT]; /* +1 done, -1 missing or done badly, 0 not mentioned */
     const struct an_cue *cues;
     size_t ncues;
@@ -49,6 +50,28 @@ struct an_scorer;
  * writes "file:line: why" into err. */
 struct an_lexicon *an_lexicon_load(const char *dir, const char *lang, char *err, size_t errlen);
 void an_lexicon_destroy(struct an_lexicon *lex);
+
+/* An optional general-sentiment lexicon in another project's format, added to (or replacing)
+ * the sentiment dimension. VADER: token<TAB>mean<TAB>sd<TAB>ratings (mean -4..+4 used as is);
+ * AFINN: word-or-phrase<TAB>integer -5..+5 (scaled by 4/5). */
+enum an_external_format { AN_EXT_NONE, AN_EXT_VADER, AN_EXT_AFINN };
+struct an_lexicon_opts {
+    const char *external;  /* path, or NULL */
+    int external_format;   /* enum an_external_format */
+    bool external_replace; /* true: skip sentiment*.tsv, the external file is the whole
+                              sentiment lexicon; false: our files override it per entry */
+};
+/* an_lexicon_load with options; opts may be NULL. */
+struct an_lexicon *an_lexicon_load_opts(const char *dir, const char *lang,
+                                        const struct an_lexicon_opts *opts, char *err,
+                                        size_t errlen);
+/* Number of scored entries (all dimensions and behaviours) after stemming and merging. */
+size_t an_lexicon_size(const struct an_lexicon *lex);
+/* Checks dir/lang without stopping at the first problem: bad lines, duplicates after
+ * stemming within a file, conflicting weights across files. Writes one "file:line: why"
+ * line per finding to report; returns the number of findings (0 = clean), or a negative
+ * HK_ERR_* when the folder cannot be read at all. */
+int an_lexicon_lint(const char *dir, const char *lang, FILE *report);
 const char *an_lexicon_lang(const struct an_lexicon *lex);
 
 struct an_scorer *an_scorer_create(const struct an_lexicon *lex);
@@ -62,5 +85,10 @@ int an_scorer_score(struct an_scorer *s, const char *text, size_t len, struct an
  * {"id":…,"sentiment":…,"felt_heard":…|null,…,"behaviors":{…},"cues":[…]}. id may be NULL. */
 int an_score_to_json(const struct an_score *sc, const char *text, size_t len, const char *id,
                      size_t id_len, struct hk_buf *out);
+/* The same, but id is already JSON text (a number, a quoted string, ...), copied verbatim. */
+int an_score_to_json_raw_id(const struct an_score *sc, const char *text, size_t len,
+                            const char *id_json, size_t id_json_len, struct hk_buf *out);
+/* "sentiment".."ease", or "behaviors.apologized" etc. for an an_cue dim. */
+const char *an_cue_dim_name(int dim);
 
 #endif

@@ -1,0 +1,182 @@
+/* Private seams of the comment scorer, shared by tokenize.c, stem.c, lexicon.c and score.c:
+ * the token stream, the Snowball wrapper (stem.c is the only libstemmer user) and the
+ * compiled lexicon layout. Nothing outside analyzer/ includes this header. */
+#ifndef HEARKEN_ANALYZER_SCORER_INTERNAL_H
+#define HEARKEN_ANALYZER_SCORER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "hearken/score.h"
+
+/* ---- tokens (tokenize.c) ---- */
+
+enum an_tok_kind {
+    AN_TOK_WORD,     /* letters, digits mixed in, internal apostrophes; folded */
+    AN_TOK_NUM,      /* 12, 3.5, 10/10 (num/den set) */
+    AN_TOK_EMOTICON, /* :) :-( <3 ... kept as written */
+    AN_TOK_EMOJI,    /* one pictographic code point, modifiers dropped */
+    AN_TOK_PUNCT,    /* a boundary: clause (, ; : ( ) dash) or sentence (. ! ? newline) */
+};
+
+enum an_tok_flag {
+    AN_TF_CAPS = 1 << 0,   /* ALL CAPS word of two letters or more (an_word_caps, on demand) */
+    AN_TF_CLAUSE = 1 << 1, /* PUNCT: ends a clause */
+    AN_TF_SENT = 1 << 2,   /* PUNCT: ends a sentence */
+    AN_TF_ELONG = 1 << 3,  /* a letter repeated three times or more ("soooo"), set by the scorer */
+    AN_TF_NEG = 1 << 4,    /* the "n't" split off a contraction */
+    AN_TF_RATING = 1 << 5, /* NUM: a "7/10" style rating */
+    AN_TF_COMMA = 1 << 6,  /* PUNCT: the boundary is only a comma (lists: "lacks charm, wit") */
+};
+
+struct an_token {
+    uint32_t start, len; /* bytes of the original text */
+    uint32_t fold, flen; /* folded form in an_tokens.fold */
+    uint8_t kind, flags;
+    uint8_t bangs; /* PUNCT: '!' in the run; */
+    uint8_t pad;
+    uint32_t key;   /* lexicon key id, AN_KEY_NONE when it matches nothing */
+    uint32_t root;  /* trie node of this word alone (0: none); set with key */
+    float num, den; /* NUM only */
+};
+
+#define AN_KEY_NONE UINT32_MAX
+
+struct an_tokens {
+    struct an_token *v;
+    size_t n, cap;
+    char *fold; /* folded bytes of every token, not NUL-separated */
+    size_t flen, fcap;
+};
+
+/* Emoticons the lexicon lists literally (":-)", "(^_^)", "¯\\_(ツ)_/¯"): a byte trie the
+ * tokenizer tries before its built-in face patterns. ASCII letters are matched lower-cased. */
+struct an_emote_node {
+    uint32_t child, next; /* first child, next sibling; 0 = none (0 is the root) */
+    uint8_t byte, term;
+};
+struct an_emotes {
+    struct an_emote_node *v;
+    size_t n, cap;
+    uint8_t first[256]; /* bytes an emoticon can start with (lower-cased) */
+};
+void an_emotes_free(struct an_emotes *em);
+int an_emotes_add(struct an_emotes *em, const char *s, size_t n);
+/* True when a lexicon phrase should be matched as one literal emoticon. */
+bool an_emote_literal(const char *s, size_t n);
+
+void an_tokens_init(struct an_tokens *t);
+void an_tokens_free(struct an_tokens *t);
+/* Validates UTF-8 and splits text into tokens; returns 0, HK_ERR_INVALID or HK_ERR_NOMEM. */
+int an_tokenize(const char *text, size_t len, const struct an_emotes *em, struct an_tokens *out);
+/* True when text is valid UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). */
+bool an_utf8_valid(const char *s, size_t len);
+/* ALL CAPS: two letters or more, none lower-case ("NOT", "ÉCHEC"; not "I", not "OK'd"). */
+bool an_word_caps(const char *w, size_t n);
+/* "soooo": a letter three times in a row (checked once per word, on a stem-cache miss). */
+bool an_word_elongated(const char *w, size_t n);
+
+/* ---- stemming (stem.c) ---- */
+
+struct an_stemmer;
+/* lang: a Snowball name or ISO code ("en", "english"); NULL when unknown. */
+struct an_stemmer *an_stemmer_create(const char *lang);
+void an_stemmer_destroy(struct an_stemmer *st);
+/* Writes the match key of one folded word into out (cap bytes): its Snowball stem plus a
+ * suffix-guard tag (see lexicons/README.md). Returns the key length, or -1 when the word is
+ * too long or the stemmer failed. */
+int an_stem_key(struct an_stemmer *st, const char *word, size_t len, char *out, size_t cap);
+
+#define AN_KEY_MAX    96
+#define AN_MAX_PHRASE 8
+
+/* ---- compiled lexicon (lexicon.c) ---- */
+
+enum an_func {
+    AN_FN_NONE,
+    AN_FN_NEGATOR,
+    AN_FN_BOOSTER,  /* weight: >0 intensifies, <0 dampens */
+    AN_FN_CONTRAST, /* "but": what follows weighs more, what came before less */
+    AN_FN_CONCEDE,  /* "although": its own clause weighs less */
+    AN_FN_CLAUSE,   /* "and": ends negation and booster scopes, weighs nothing */
+};
+
+struct an_entry {
+    const char *text; /* as written in the file */
+    float weight;
+    uint16_t dim; /* an_dim, or AN_DIM_COUNT + behaviour */
+};
+
+struct an_node {
+    uint32_t first, n; /* entries[first .. first+n) */
+    float fweight;     /* booster weight */
+    uint8_t func;      /* enum an_func */
+    uint8_t ntok;
+    uint8_t has_children;
+    uint8_t blocker;   /* a weight-0 entry: its words mean nothing here, in any dimension */
+    const char *ftext; /* function-word text as written */
+};
+
+struct an_edge {
+    uint64_t k; /* parent << 32 | key; 0 = empty slot (parent 0 is root, key ids start at 1) */
+    uint32_t child;
+};
+
+struct an_lexicon {
+    char lang[16];
+    /* key strings: open addressing table, ids from 1 */
+    char **keys;
+    uint32_t *key_slot; /* slot -> key id (0 = empty) */
+    uint64_t *key_hash;
+    size_t nkeys, key_slots;
+    /* trie */
+    struct an_node *nodes;
+    size_t nnodes, cnodes;
+    struct an_edge *edges;
+    size_t nedges, edge_slots;
+    struct an_entry *entries;
+    size_t nentries;
+    struct an_emotes emotes;
+    /* strings (entry texts, key strings) */
+    char **blocks;
+    size_t nblocks;
+    char *arena;
+    size_t arena_left;
+};
+
+/* Hash of a short byte string (words, keys): 8 bytes a step. */
+static inline uint64_t an_hash_bytes(const char *p, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0x94D049BB133111EBull;
+    h ^= h >> 31;
+    return h;
+}
+uint32_t an_lexicon_key_find(const struct an_lexicon *lex, const char *key, size_t len);
+
+static inline uint32_t an_lexicon_child(const struct an_lexicon *lex, uint32_t parent, uint32_t key)
+{
+    uint64_t k = (uint64_t)parent << 32 | key;
+    uint64_t h = k * 0x9E3779B97F4A7C15ull;
+    size_t mask = lex->edge_slots - 1;
+    for (size_t i = (size_t)(h >> 40) & mask;; i = (i + 1) & mask) {
+        if (lex->edges[i].k == k)
+            return lex->edges[i].child;
+        if (lex->edges[i].k == 0)
+            return 0;
+    }
+}
+
+#endif
