@@ -142,6 +142,66 @@ static uint32_t key_intern(struct an_lexicon *lex, const char *key, size_t len)
     return id;
 }
 
+static int pre_put(struct an_lexicon *lex, uint64_t v)
+{
+    size_t mask = lex->pre_slots - 1;
+    for (size_t i = an_pre_index(v & ~3ull, mask);; i = (i + 1) & mask) {
+        if (lex->pre[i] == 0) {
+            lex->pre[i] = v;
+            lex->npre++;
+            return 0;
+        }
+        if ((lex->pre[i] & ~3ull) == (v & ~3ull)) {
+            lex->pre[i] |= v & 3;
+            return 0;
+        }
+    }
+}
+
+/* Adds what every word of a word key's stem starts with (an_stem_fixed_prefix) to the stem
+ * prefilter: each prefix of its fixed bytes, the whole marked as enough (bit 0); when a follow
+ * byte is required, the whole is marked as enough only for a word that ends there (bit 1) and
+ * each fixed bytes + follow byte as enough. */
+static int pre_add(struct an_lexicon *lex, struct an_stemmer *st, const char *stem, size_t n)
+{
+    char follow[4];
+    size_t nf = 0;
+    size_t f = an_stem_fixed_prefix(st, stem, n, follow, &nf);
+    if (f == 0) {
+        lex->pre_all = true;
+        return 0;
+    }
+    if ((lex->npre + f + nf) * 2 >= lex->pre_slots) {
+        size_t ns = lex->pre_slots ? lex->pre_slots : 4096;
+        while ((lex->npre + f + nf) * 2 >= ns)
+            ns *= 2;
+        uint64_t *old = lex->pre;
+        size_t olds = lex->pre_slots;
+        lex->pre = calloc(ns, sizeof *lex->pre);
+        if (!lex->pre) {
+            lex->pre = old;
+            return HK_ERR_NOMEM;
+        }
+        lex->pre_slots = ns;
+        lex->npre = 0;
+        for (size_t i = 0; i < olds; i++)
+            if (old[i])
+                pre_put(lex, old[i]);
+        free(old);
+    }
+    uint64_t h = AN_PRE_SEED;
+    for (size_t k = 0; k < f; k++) {
+        h = an_pre_step(h, (unsigned char)stem[k]);
+        uint64_t mark = k + 1 < f ? 0 : nf ? 2 : 3;
+        pre_put(lex, (h & ~7ull) | 4 | mark);
+    }
+    for (size_t k = 0; k < nf; k++) {
+        uint64_t hf = an_pre_step(h, (unsigned char)follow[k]);
+        pre_put(lex, (hf & ~7ull) | 4 | 3);
+    }
+    return 0;
+}
+
 static int edge_put(struct an_lexicon *lex, uint32_t parent, uint32_t key, uint32_t child)
 {
     if ((lex->nedges + 1) * 2 >= lex->edge_slots) {
@@ -202,6 +262,7 @@ void an_lexicon_destroy(struct an_lexicon *lex)
     free(lex->nodes);
     free(lex->edges);
     free(lex->entries);
+    free(lex->pre);
     an_emotes_free(&lex->emotes);
     free(lex);
 }
@@ -284,7 +345,8 @@ static uint32_t phrase_node(struct loader *L, const char *p, size_t n, const cha
                         p + t->start);
             return 0;
         }
-        if (t->kind == AN_TOK_WORD) {
+        bool word = t->kind == AN_TOK_WORD;
+        if (word) {
             klen = an_stem_key(L->st, f, t->flen, key, sizeof key);
         } else {
             klen = t->flen + 1 < sizeof key ? (int)t->flen + 1 : -1;
@@ -297,10 +359,18 @@ static uint32_t phrase_node(struct loader *L, const char *p, size_t n, const cha
             finding(L, file, line, "word too long");
             return 0;
         }
+        size_t had = lex->nkeys;
         uint32_t id = key_intern(lex, key, (size_t)klen);
         if (id == AN_KEY_NONE) {
             finding(L, file, line, "out of memory");
             return 0;
+        }
+        if (word && lex->nkeys != had) {
+            size_t slen = klen >= 2 && key[klen - 2] == '\x01' ? (size_t)klen - 2 : (size_t)klen;
+            if (pre_add(lex, L->st, key, slen)) {
+                finding(L, file, line, "out of memory");
+                return 0;
+            }
         }
         uint32_t child = lex->edge_slots ? an_lexicon_child(lex, node, id) : 0;
         if (!child) {

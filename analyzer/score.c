@@ -50,6 +50,7 @@ struct an_scorer {
     size_t nwords;
     char *words;
     size_t wlen;
+    bool stem_all; /* testing: stem every word, prefilter off */
     struct an_cue *cues;
     float *feed; /* per cue: share of its weight added to sentiment */
     size_t ncues, ccues;
@@ -115,11 +116,24 @@ void an_scorer_destroy(struct an_scorer *s)
 
 /* ---- stem cache: folded word bytes -> lexicon key id; the stemmer runs once per word ---- */
 
-static uint32_t resolve_word(struct an_scorer *s, const char *w, size_t n, bool elong)
+void an_scorer_stem_all(struct an_scorer *s, bool on)
+{
+    s->stem_all = on;
+}
+
+/* The key of one word form; the stemmer runs only when the prefilter lets it. */
+static uint32_t stem_lookup(struct an_scorer *s, const char *w, size_t n)
 {
     char key[AN_KEY_MAX + 2];
+    if (!s->stem_all && !an_lexicon_may_stem(s->lex, w, n))
+        return AN_KEY_NONE;
     int kl = an_stem_key(s->st, w, n, key, sizeof key);
-    uint32_t id = kl > 0 ? an_lexicon_key_find(s->lex, key, (size_t)kl) : AN_KEY_NONE;
+    return kl > 0 ? an_lexicon_key_find(s->lex, key, (size_t)kl) : AN_KEY_NONE;
+}
+
+static uint32_t resolve_word(struct an_scorer *s, const char *w, size_t n, bool elong)
+{
+    uint32_t id = stem_lookup(s, w, n);
     if (id != AN_KEY_NONE || !elong || n >= AN_KEY_MAX)
         return id;
     /* "soooo goooood": squeeze runs to two letters, then to one */
@@ -131,8 +145,7 @@ static uint32_t resolve_word(struct an_scorer *s, const char *w, size_t n, bool 
             if (run < keep)
                 sq[m++] = w[i];
         }
-        kl = an_stem_key(s->st, sq, m, key, sizeof key);
-        id = kl > 0 ? an_lexicon_key_find(s->lex, key, (size_t)kl) : AN_KEY_NONE;
+        id = stem_lookup(s, sq, m);
     }
     return id;
 }
@@ -735,11 +748,22 @@ static char *put_str(char *p, const char *s, size_t n)
     return p;
 }
 
-static char *put_lit(char *p, const char *s)
+static char *put_mem(char *p, const char *s, size_t n)
 {
-    size_t n = strlen(s);
     memcpy(p, s, n);
     return p + n;
+}
+
+/* A string literal, its length known at compile time. */
+#define put_lit(p, lit) put_mem((p), "" lit, sizeof(lit) - 1)
+
+/* ,"sentiment": ... and "behaviors.apologized" ...: written once, lengths at hand */
+static const char *const dim_keys[AN_DIM_COUNT] = {
+    ",\"sentiment\":", ",\"felt_heard\":", ",\"felt_valued\":", ",\"advocacy\":", ",\"ease\":"};
+
+static char *put_name(char *p, const char *s)
+{
+    return put_mem(p, s, strlen(s));
 }
 
 static int to_json(const struct an_score *sc, const char *text, size_t len, const char *id,
@@ -765,11 +789,7 @@ static int to_json(const struct an_score *sc, const char *text, size_t len, cons
     } else
         p = put_str(p, id, id_len);
     for (int d = 0; d < AN_DIM_COUNT; d++) {
-        *p++ = ',';
-        *p++ = '"';
-        p = put_lit(p, an_dim_names[d]);
-        *p++ = '"';
-        *p++ = ':';
+        p = put_name(p, dim_keys[d]);
         p = sc->has[d] ? put_num(p, sc->dim[d]) : put_lit(p, "null");
     }
     p = put_lit(p, ",\"behaviors\":{");
@@ -781,8 +801,8 @@ static int to_json(const struct an_score *sc, const char *text, size_t len, cons
             *p++ = ',';
         first = false;
         *p++ = '"';
-        p = put_lit(p, hk_behavior_names[b]);
-        p = put_lit(p, sc->behavior[b] > 0 ? "\":1" : "\":-1");
+        p = put_name(p, hk_behavior_names[b]);
+        p = sc->behavior[b] > 0 ? put_lit(p, "\":1") : put_lit(p, "\":-1");
     }
     p = put_lit(p, "},\"cues\":[");
     for (size_t c = 0; c < sc->ncues; c++) {
@@ -798,10 +818,10 @@ static int to_json(const struct an_score *sc, const char *text, size_t len, cons
         p = put_lit(p, ",\"entry\":");
         p = put_str(p, cue->entry, strlen(cue->entry));
         p = put_lit(p, ",\"dimension\":\"");
-        p = put_lit(p, an_cue_dim_name(cue->dim));
+        p = put_name(p, an_cue_dim_name(cue->dim));
         p = put_lit(p, "\",\"weight\":");
         p = put_num(p, cue->weight);
-        p = put_lit(p, cue->negated ? ",\"negated\":true}" : ",\"negated\":false}");
+        p = cue->negated ? put_lit(p, ",\"negated\":true}") : put_lit(p, ",\"negated\":false}");
     }
     p = put_lit(p, "]}");
     out->len = (size_t)(p - out->data);

@@ -89,6 +89,13 @@ void an_stemmer_destroy(struct an_stemmer *st);
  * too long or the stemmer failed. */
 int an_stem_key(struct an_stemmer *st, const char *word, size_t len, char *out, size_t cap);
 
+/* How many leading bytes of stem every word of 3 bytes or more with that stem starts with
+ * (0: unknown, any word may have it); when *nfollow > 0 (up to 4) the next byte of such a
+ * word is one of follow[]. Lets the scorer skip the stemmer for words that cannot reach the
+ * lexicon; Snowball leaves words of 1 or 2 bytes as they are. */
+size_t an_stem_fixed_prefix(const struct an_stemmer *st, const char *stem, size_t n, char *follow,
+                            size_t *nfollow);
+
 #define AN_KEY_MAX    96
 #define AN_MAX_PHRASE 8
 
@@ -139,6 +146,12 @@ struct an_lexicon {
     struct an_entry *entries;
     size_t nentries;
     struct an_emotes emotes;
+    /* stem prefilter: hashes (bit 2 set) of every prefix of each word key's fixed bytes
+     * (an_stem_fixed_prefix); bit 0: a word starting so may stem to a key, bit 1: a word
+     * ending here may (see pre_add, an_lexicon_may_stem) */
+    uint64_t *pre;
+    size_t npre, pre_slots;
+    bool pre_all; /* some key has no fixed prefix: every word must be stemmed */
     /* strings (entry texts, key strings) */
     char **blocks;
     size_t nblocks;
@@ -166,6 +179,44 @@ static inline uint64_t an_hash_bytes(const char *p, size_t n)
 }
 uint32_t an_lexicon_key_find(const struct an_lexicon *lex, const char *key, size_t len);
 
+#define AN_PRE_SEED 0xCBF29CE484222325ull
+static inline uint64_t an_pre_step(uint64_t h, unsigned char c)
+{
+    return (h ^ c) * 0x100000001B3ull;
+}
+static inline size_t an_pre_index(uint64_t h, size_t mask)
+{
+    return (size_t)(h ^ h >> 29 ^ h >> 47) & mask;
+}
+
+/* False when no prefix of the folded word is marked in the prefilter (an_stem_fixed_prefix),
+ * so its stem cannot be a lexicon key and the stemmer need not run. A hash collision only
+ * answers true. Words of 1 or 2 bytes are their own stem and always answer true. */
+static inline bool an_lexicon_may_stem(const struct an_lexicon *lex, const char *w, size_t n)
+{
+    if (lex->pre_all || n <= 2)
+        return true;
+    if (!lex->pre_slots)
+        return false;
+    uint64_t h = AN_PRE_SEED;
+    size_t mask = lex->pre_slots - 1;
+    for (size_t k = 0; k < n; k++) {
+        h = an_pre_step(h, (unsigned char)w[k]);
+        uint64_t want = (h & ~7ull) | 4;
+        for (size_t i = an_pre_index(want, mask);; i = (i + 1) & mask) {
+            uint64_t v = lex->pre[i];
+            if (v == 0)
+                return false;
+            if ((v & ~3ull) == want) {
+                if ((v & 1) || ((v & 2) && k + 1 == n))
+                    return true;
+                break;
+            }
+        }
+    }
+    return false;
+}
+
 static inline uint32_t an_lexicon_child(const struct an_lexicon *lex, uint32_t parent, uint32_t key)
 {
     uint64_t k = (uint64_t)parent << 32 | key;
@@ -178,5 +229,10 @@ static inline uint32_t an_lexicon_child(const struct an_lexicon *lex, uint32_t p
             return 0;
     }
 }
+
+/* ---- scorer (score.c) ---- */
+
+/* Tests only: stem every word, as if the lexicon's stem prefilter let everything through. */
+void an_scorer_stem_all(struct an_scorer *s, bool on);
 
 #endif

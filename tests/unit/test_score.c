@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../analyzer/scorer_internal.h" /* an_scorer_stem_all */
+#include "hearken/buf.h"
 #include "hearken/err.h"
 #include "hearken/score.h"
 
@@ -272,6 +274,74 @@ static void test_stem_cache_survives_being_full(void **state)
     assert_true(sent("not good") < 0);
 }
 
+/* The stem prefilter only skips words whose stem cannot be a lexicon key: scoring with it and
+ * with every word stemmed must give the same lines. Real comments (dev.tsv, scoring.test) and
+ * every word of them with common suffixes, where Snowball rewrites stems ("-ying", "-ies",
+ * "-bility"). */
+static void check_same(struct an_scorer *a, struct an_scorer *b, const char *text, size_t n,
+                       struct hk_buf *ja, struct hk_buf *jb, size_t *checked)
+{
+    struct an_score sa, sb;
+    hk_buf_reset(ja);
+    hk_buf_reset(jb);
+    assert_int_equal(an_scorer_score(a, text, n, &sa), an_scorer_score(b, text, n, &sb));
+    assert_int_equal(an_score_to_json(&sa, text, n, NULL, 0, ja), 0);
+    assert_int_equal(an_score_to_json(&sb, text, n, NULL, 0, jb), 0);
+    if (ja->len != jb->len || memcmp(ja->data, jb->data, ja->len) != 0)
+        fail_msg("prefilter changed the score of \"%.*s\":\n%s\n%s", (int)n, text, ja->data,
+                 jb->data);
+    (*checked)++;
+}
+
+static void test_stem_prefilter_changes_nothing(void **state)
+{
+    (void)state;
+    char err[256];
+    struct an_lexicon *lex = an_lexicon_load(HK_SOURCE_DIR "/lexicons", "en", err, sizeof err);
+    assert_non_null(lex);
+    struct an_scorer *fast = an_scorer_create(lex), *all = an_scorer_create(lex);
+    assert_non_null(fast);
+    assert_non_null(all);
+    an_scorer_stem_all(all, true);
+    struct hk_buf ja, jb;
+    hk_buf_init(&ja, 1 << 20);
+    hk_buf_init(&jb, 1 << 20);
+    static const char *const files[] = {HK_TEST_DATA "/devset/dev.tsv",
+                                        HK_TEST_DATA "/scoring.test"};
+    static const char *const suffix[] = {"",        "s",      "ing",  "ed",    "ly",   "ies",
+                                         "ying",    "ity",    "ness", "ful",   "able", "ation",
+                                         "ization", "bility", "'s",   "ingly", "er",   "ably"};
+    size_t checked = 0;
+    char line[4096], word[128];
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        FILE *in = fopen(files[f], "r");
+        assert_non_null(in);
+        while (fgets(line, sizeof line, in)) {
+            size_t n = strcspn(line, "\n");
+            check_same(fast, all, line, n, &ja, &jb, &checked);
+            for (size_t i = 0; i < n;) {
+                size_t j = i;
+                while (j < n && ((line[j] | 0x20) >= 'a' && (line[j] | 0x20) <= 'z'))
+                    j++;
+                for (size_t k = 0; j > i && j - i < 64 && k < sizeof suffix / sizeof suffix[0];
+                     k++) {
+                    int m =
+                        snprintf(word, sizeof word, "%.*s%s", (int)(j - i), line + i, suffix[k]);
+                    check_same(fast, all, word, (size_t)m, &ja, &jb, &checked);
+                }
+                i = j + 1;
+            }
+        }
+        fclose(in);
+    }
+    assert_true(checked > 10000);
+    hk_buf_free(&ja);
+    hk_buf_free(&jb);
+    an_scorer_destroy(fast);
+    an_scorer_destroy(all);
+    an_lexicon_destroy(lex);
+}
+
 /* ---- tests/data/scoring.test: text, then "field op value" lines, blank line between ---- */
 
 static int field_index(const char *name, bool *is_beh)
@@ -370,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_cue_spans_and_json),
         cmocka_unit_test(test_stem_cache_survives_being_full),
         cmocka_unit_test(test_scoring_cases),
+        cmocka_unit_test(test_stem_prefilter_changes_nothing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
