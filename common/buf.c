@@ -161,7 +161,7 @@ int hk_buf_append_json_num(struct hk_buf *b, double v)
 {
     if (!isfinite(v))
         return hk_buf_append_str(b, "null");
-    if (v == (double)(long long)v && fabs(v) < 1e15)
+    if (fabs(v) < 1e15 && v == (double)(long long)v)
         return hk_buf_printf(b, "%lld", (long long)v);
     char tmp[32];
     /* %.17g round-trips; try shorter first so 0.1 prints as 0.1 */
