@@ -48,7 +48,76 @@ struct loader {
     char *err;
     size_t errlen;
     bool failed;
+    /* words repeat across files: folded word -> match key, so each is stemmed once */
+    struct stem_memo *memo;
+    size_t memo_slots, memo_n;
+    char *memo_bytes;
+    size_t memo_len, memo_cap;
 };
+
+struct stem_memo {
+    uint64_t h;
+    uint32_t off; /* word then key in memo_bytes */
+    uint8_t wlen, klen;
+    bool used;
+};
+
+/* an_stem_key through the loader's memo; same result, the stemmer runs once per word. */
+static int memo_stem_key(struct loader *L, const char *w, size_t n, char *key, size_t cap)
+{
+    if (n > 255 || cap < AN_KEY_MAX)
+        return an_stem_key(L->st, w, n, key, cap);
+    if ((L->memo_n + 1) * 2 >= L->memo_slots) {
+        size_t ns = L->memo_slots ? L->memo_slots * 2 : 8192;
+        struct stem_memo *m = calloc(ns, sizeof *m);
+        if (!m)
+            return an_stem_key(L->st, w, n, key, cap);
+        for (size_t i = 0; i < L->memo_slots; i++) {
+            if (!L->memo[i].used)
+                continue;
+            size_t j = (size_t)L->memo[i].h & (ns - 1);
+            while (m[j].used)
+                j = (j + 1) & (ns - 1);
+            m[j] = L->memo[i];
+        }
+        free(L->memo);
+        L->memo = m;
+        L->memo_slots = ns;
+    }
+    uint64_t h = an_hash_bytes(w, n);
+    size_t mask = L->memo_slots - 1, i = (size_t)h & mask;
+    for (; L->memo[i].used; i = (i + 1) & mask) {
+        const struct stem_memo *m = &L->memo[i];
+        if (m->h == h && m->wlen == n && memcmp(L->memo_bytes + m->off, w, n) == 0) {
+            memcpy(key, L->memo_bytes + m->off + n, m->klen);
+            return m->klen ? m->klen : -1;
+        }
+    }
+    int kl = an_stem_key(L->st, w, n, key, cap);
+    size_t need = n + (kl > 0 ? (size_t)kl : 0);
+    if (L->memo_len + need > L->memo_cap) {
+        size_t nc = L->memo_cap ? L->memo_cap * 2 : 65536;
+        while (nc < L->memo_len + need)
+            nc *= 2;
+        char *b = realloc(L->memo_bytes, nc);
+        if (!b)
+            return kl;
+        L->memo_bytes = b;
+        L->memo_cap = nc;
+    }
+    struct stem_memo *m = &L->memo[i];
+    m->h = h;
+    m->off = (uint32_t)L->memo_len;
+    m->wlen = (uint8_t)n;
+    m->klen = (uint8_t)(kl > 0 ? kl : 0);
+    m->used = true;
+    memcpy(L->memo_bytes + L->memo_len, w, n);
+    if (kl > 0)
+        memcpy(L->memo_bytes + L->memo_len + n, key, (size_t)kl);
+    L->memo_len += need;
+    L->memo_n++;
+    return kl;
+}
 
 static char *arena_dup(struct an_lexicon *lex, const char *s, size_t n)
 {
@@ -145,23 +214,24 @@ static uint32_t key_intern(struct an_lexicon *lex, const char *key, size_t len)
 static int pre_put(struct an_lexicon *lex, uint64_t v)
 {
     size_t mask = lex->pre_slots - 1;
-    for (size_t i = an_pre_index(v & ~3ull, mask);; i = (i + 1) & mask) {
+    for (size_t i = an_pre_index(v & ~11ull, mask);; i = (i + 1) & mask) {
         if (lex->pre[i] == 0) {
             lex->pre[i] = v;
             lex->npre++;
             return 0;
         }
-        if ((lex->pre[i] & ~3ull) == (v & ~3ull)) {
-            lex->pre[i] |= v & 3;
+        if ((lex->pre[i] & ~11ull) == (v & ~11ull)) {
+            lex->pre[i] |= v & 11;
             return 0;
         }
     }
 }
 
 /* Adds what every word of a word key's stem starts with (an_stem_fixed_prefix) to the stem
- * prefilter: each prefix of its fixed bytes, the whole marked as enough (bit 0); when a follow
- * byte is required, the whole is marked as enough only for a word that ends there (bit 1) and
- * each fixed bytes + follow byte as enough. */
+ * prefilter: each prefix of its fixed bytes, the whole marked as enough (bit 0) when the rest
+ * of the word may be suffixes; when a follow byte is required, the whole is marked as enough
+ * only for a word that ends there (bit 1) and each fixed bytes + follow byte as enough (bit 3:
+ * the follow byte starts the suffixes). */
 static int pre_add(struct an_lexicon *lex, struct an_stemmer *st, const char *stem, size_t n)
 {
     char follow[4];
@@ -193,11 +263,11 @@ static int pre_add(struct an_lexicon *lex, struct an_stemmer *st, const char *st
     for (size_t k = 0; k < f; k++) {
         h = an_pre_step(h, (unsigned char)stem[k]);
         uint64_t mark = k + 1 < f ? 0 : nf ? 2 : 3;
-        pre_put(lex, (h & ~7ull) | 4 | mark);
+        pre_put(lex, (h & ~15ull) | 4 | mark);
     }
     for (size_t k = 0; k < nf; k++) {
         uint64_t hf = an_pre_step(h, (unsigned char)follow[k]);
-        pre_put(lex, (hf & ~7ull) | 4 | 3);
+        pre_put(lex, (hf & ~15ull) | 8 | 4 | 3);
     }
     return 0;
 }
@@ -347,7 +417,7 @@ static uint32_t phrase_node(struct loader *L, const char *p, size_t n, const cha
         }
         bool word = t->kind == AN_TOK_WORD;
         if (word) {
-            klen = an_stem_key(L->st, f, t->flen, key, sizeof key);
+            klen = memo_stem_key(L, f, t->flen, key, sizeof key);
         } else {
             klen = t->flen + 1 < sizeof key ? (int)t->flen + 1 : -1;
             if (klen > 0) {
@@ -532,6 +602,27 @@ static bool parse_weight(const char *s, size_t n, double *out)
     }
     if (n == 0 || n >= sizeof tmp)
         return false;
+    /* the usual "-1.5": digits / 10^k is one correctly rounded division, as strtod gives */
+    static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
+    size_t i = s[0] == '-' || s[0] == '+', digits = 0, frac = 0;
+    uint64_t mant = 0;
+    bool dot = false;
+    for (; i < n; i++) {
+        if (s[i] >= '0' && s[i] <= '9') {
+            mant = mant * 10 + (uint64_t)(s[i] - '0');
+            digits++;
+            frac += dot;
+        } else if (s[i] == '.' && !dot) {
+            dot = true;
+        } else {
+            break;
+        }
+    }
+    if (i == n && digits && digits <= 15 && frac <= 10 && s[n - 1] != '.') {
+        double v = (double)mant / pow10[frac];
+        *out = s[0] == '-' ? -v : v;
+        return true;
+    }
     memcpy(tmp, s, n);
     tmp[n] = '\0';
     char *end;
@@ -795,6 +886,8 @@ static void loader_free(struct loader *L)
     free(L->dkey);
     free(L->dval);
     free(L->files);
+    free(L->memo);
+    free(L->memo_bytes);
 }
 
 static bool lang_ok(const char *lang)

@@ -56,29 +56,37 @@ struct an_scorer {
     size_t ncues, ccues;
 };
 
-static const char *const cue_dim_names[AN_DIM_COUNT + HK_BEH_COUNT] = {
-    "sentiment",
-    "felt_heard",
-    "felt_valued",
-    "advocacy",
-    "ease",
-    "behaviors.apologized",
-    "behaviors.acknowledged_feelings",
-    "behaviors.showed_concern",
-    "behaviors.offered_goodwill",
-    "behaviors.calm_tone",
-    "behaviors.listened_actively",
-    "behaviors.used_my_name",
-    "behaviors.did_not_interrupt",
-    "behaviors.was_patient",
-    "behaviors.made_no_assumptions",
+/* Names with their lengths: the JSON writer copies them without strlen. */
+#define DIM_NAME(s)                                                                                \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+static const struct {
+    const char *s;
+    uint8_t n;
+} cue_dim_names[AN_DIM_COUNT + HK_BEH_COUNT] = {
+    DIM_NAME("sentiment"),
+    DIM_NAME("felt_heard"),
+    DIM_NAME("felt_valued"),
+    DIM_NAME("advocacy"),
+    DIM_NAME("ease"),
+    DIM_NAME("behaviors.apologized"),
+    DIM_NAME("behaviors.acknowledged_feelings"),
+    DIM_NAME("behaviors.showed_concern"),
+    DIM_NAME("behaviors.offered_goodwill"),
+    DIM_NAME("behaviors.calm_tone"),
+    DIM_NAME("behaviors.listened_actively"),
+    DIM_NAME("behaviors.used_my_name"),
+    DIM_NAME("behaviors.did_not_interrupt"),
+    DIM_NAME("behaviors.was_patient"),
+    DIM_NAME("behaviors.made_no_assumptions"),
 };
 
 const char *an_cue_dim_name(int dim)
 {
     if (dim < 0 || dim >= AN_DIM_COUNT + HK_BEH_COUNT)
         return "unknown";
-    return cue_dim_names[dim];
+    return cue_dim_names[dim].s;
 }
 
 struct an_scorer *an_scorer_create(const struct an_lexicon *lex)
@@ -684,17 +692,27 @@ static char *put_num(char *p, double v)
         *p++ = '-';
         r = -r;
     }
-    p = put_uint(p, (unsigned long long)r / 10000);
-    unsigned frac = (unsigned)((unsigned long long)r % 10000);
+    unsigned long long u = (unsigned long long)r, ip = u / 10000;
+    if (ip < 10)
+        *p++ = (char)('0' + ip);
+    else
+        p = put_uint(p, ip);
+    unsigned frac = (unsigned)(u % 10000);
     if (frac) {
+        /* two digit pairs, trailing zeros dropped */
+        static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                    "25262728293031323334353637383940414243444546474849"
+                                    "50515253545556575859606162636465666768697071727374"
+                                    "75767778798081828384858687888990919293949596979899";
+        unsigned hi = frac / 100, lo = frac % 100;
         *p++ = '.';
-        char d[4] = {(char)('0' + frac / 1000), (char)('0' + frac / 100 % 10),
-                     (char)('0' + frac / 10 % 10), (char)('0' + frac % 10)};
-        int last = 3;
-        while (d[last] == '0')
-            last--;
-        for (int q = 0; q <= last; q++)
-            *p++ = d[q];
+        memcpy(p, pairs + 2 * hi, 2);
+        if (lo) {
+            memcpy(p + 2, pairs + 2 * lo, 2);
+            p += lo % 10 ? 4 : 3;
+        } else {
+            p += hi % 10 ? 2 : 1;
+        }
     }
     return p;
 }
@@ -754,12 +772,13 @@ static char *put_mem(char *p, const char *s, size_t n)
     return p + n;
 }
 
-/* A string literal, its length known at compile time. */
-#define put_lit(p, lit) put_mem((p), "" lit, sizeof(lit) - 1)
+/* A string literal, its length known at compile time (so the copy is a few moves). */
+#define put_lit(p, lit) (memcpy((p), "" lit, sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
 /* ,"sentiment": ... and "behaviors.apologized" ...: written once, lengths at hand */
 static const char *const dim_keys[AN_DIM_COUNT] = {
     ",\"sentiment\":", ",\"felt_heard\":", ",\"felt_valued\":", ",\"advocacy\":", ",\"ease\":"};
+static const uint8_t dim_key_len[AN_DIM_COUNT] = {13, 14, 15, 12, 8};
 
 static char *put_name(char *p, const char *s)
 {
@@ -789,12 +808,14 @@ static int to_json(const struct an_score *sc, const char *text, size_t len, cons
     } else
         p = put_str(p, id, id_len);
     for (int d = 0; d < AN_DIM_COUNT; d++) {
-        p = put_name(p, dim_keys[d]);
+        p = put_mem(p, dim_keys[d], dim_key_len[d]);
         p = sc->has[d] ? put_num(p, sc->dim[d]) : put_lit(p, "null");
     }
     p = put_lit(p, ",\"behaviors\":{");
     bool first = true;
-    for (int b = 0; b < HK_BEH_COUNT; b++) {
+    int8_t none[HK_BEH_COUNT] = {0};
+    for (int b = memcmp(sc->behavior, none, sizeof none) ? 0 : HK_BEH_COUNT; b < HK_BEH_COUNT;
+         b++) {
         if (!sc->behavior[b])
             continue;
         if (!first)
@@ -818,7 +839,10 @@ static int to_json(const struct an_score *sc, const char *text, size_t len, cons
         p = put_lit(p, ",\"entry\":");
         p = put_str(p, cue->entry, strlen(cue->entry));
         p = put_lit(p, ",\"dimension\":\"");
-        p = put_name(p, an_cue_dim_name(cue->dim));
+        if (cue->dim >= 0 && cue->dim < AN_DIM_COUNT + HK_BEH_COUNT)
+            p = put_mem(p, cue_dim_names[cue->dim].s, cue_dim_names[cue->dim].n);
+        else
+            p = put_name(p, an_cue_dim_name(cue->dim));
         p = put_lit(p, "\",\"weight\":");
         p = put_num(p, cue->weight);
         p = cue->negated ? put_lit(p, ",\"negated\":true}") : put_lit(p, ",\"negated\":false}");

@@ -96,6 +96,13 @@ int an_stem_key(struct an_stemmer *st, const char *word, size_t len, char *out, 
 size_t an_stem_fixed_prefix(const struct an_stemmer *st, const char *stem, size_t n, char *follow,
                             size_t *nfollow);
 
+/* English: true when bytes t[0..n), following a stem's fixed prefix in a word, may be suffixes
+ * Snowball removes (an over-approximation; false means that stem is impossible). */
+bool an_stem_tail_ok(const char *t, size_t n);
+#ifndef AN_TAIL_ANY
+#define AN_TAIL_ANY 2
+#endif
+
 #define AN_KEY_MAX    96
 #define AN_MAX_PHRASE 8
 
@@ -147,8 +154,9 @@ struct an_lexicon {
     size_t nentries;
     struct an_emotes emotes;
     /* stem prefilter: hashes (bit 2 set) of every prefix of each word key's fixed bytes
-     * (an_stem_fixed_prefix); bit 0: a word starting so may stem to a key, bit 1: a word
-     * ending here may (see pre_add, an_lexicon_may_stem) */
+     * (an_stem_fixed_prefix); bit 0: a word starting so may stem to a key when the rest may be
+     * suffixes (an_stem_tail_ok), bit 1: a word ending here may, bit 3: the last byte is a
+     * follow byte, itself part of the suffixes (see pre_add, an_lexicon_may_stem) */
     uint64_t *pre;
     size_t npre, pre_slots;
     bool pre_all; /* some key has no fixed prefix: every word must be stemmed */
@@ -189,9 +197,10 @@ static inline size_t an_pre_index(uint64_t h, size_t mask)
     return (size_t)(h ^ h >> 29 ^ h >> 47) & mask;
 }
 
-/* False when no prefix of the folded word is marked in the prefilter (an_stem_fixed_prefix),
- * so its stem cannot be a lexicon key and the stemmer need not run. A hash collision only
- * answers true. Words of 1 or 2 bytes are their own stem and always answer true. */
+/* False when no prefix of the folded word is marked in the prefilter (an_stem_fixed_prefix)
+ * with a rest that Snowball could have removed (an_stem_tail_ok), so its stem cannot be a
+ * lexicon key and the stemmer need not run. A hash collision only answers true. Words of 1 or
+ * 2 bytes are their own stem and always answer true. */
 static inline bool an_lexicon_may_stem(const struct an_lexicon *lex, const char *w, size_t n)
 {
     if (lex->pre_all || n <= 2)
@@ -202,13 +211,16 @@ static inline bool an_lexicon_may_stem(const struct an_lexicon *lex, const char 
     size_t mask = lex->pre_slots - 1;
     for (size_t k = 0; k < n; k++) {
         h = an_pre_step(h, (unsigned char)w[k]);
-        uint64_t want = (h & ~7ull) | 4;
+        uint64_t want = (h & ~15ull) | 4;
         for (size_t i = an_pre_index(want, mask);; i = (i + 1) & mask) {
             uint64_t v = lex->pre[i];
             if (v == 0)
                 return false;
-            if ((v & ~3ull) == want) {
-                if ((v & 1) || ((v & 2) && k + 1 == n))
+            if ((v & ~11ull) == want) {
+                if ((v & 2) && k + 1 == n)
+                    return true;
+                if ((v & 1) && (an_stem_tail_ok(w + k + 1, n - k - 1) ||
+                                ((v & 8) && an_stem_tail_ok(w + k, n - k))))
                     return true;
                 break;
             }

@@ -4,6 +4,7 @@
 #include "scorer_internal.h"
 
 #include <libstemmer.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,80 @@ int an_stem_key(struct an_stemmer *st, const char *word, size_t len, char *out, 
 static bool sb_vowel(char c)
 {
     return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y';
+}
+
+/* Every string Snowball English deletes or rewrites away, as it appears in a word (steps 0 to 5,
+ * the y/i forms of step 2, a few spares); an_stem_tail_ok reads a word's tail as a chain of
+ * them. More strings only make the prefilter let more words through. */
+static const char *const sb_suffixes[] = {
+    "'",     "'s",      "'s'",     "s",     "es",     "ies",    "ied",    "sses",    "ed",
+    "edly",  "ing",     "ingly",   "eed",   "eedly",  "y",      "tional", "enci",    "ency",
+    "anci",  "ancy",    "abli",    "ably",  "entli",  "ently",  "izer",   "ization", "ational",
+    "ation", "ator",    "alism",   "aliti", "ality",  "alli",   "ally",   "fulness", "ousli",
+    "ously", "ousness", "iveness", "iviti", "ivity",  "biliti", "bility", "bli",     "bly",
+    "ogi",   "ogy",     "fulli",   "fully", "lessli", "lessly", "li",     "ly",      "alize",
+    "icate", "iciti",   "icity",   "ical",  "ful",    "ness",   "ative",  "al",      "ance",
+    "ence",  "er",      "ic",      "able",  "ible",   "ant",    "ement",  "ment",    "ent",
+    "ism",   "ate",     "iti",     "ity",   "ous",    "ive",    "ize",    "ion",     "e",
+    "l",     "ist",     "ogist",   "at",    "iz",     "bl",     "or",
+};
+
+/* sb_suffixes as a byte trie over 'a'..'z' and '\'', built once: node 0 is the root, 0 in
+ * next[] is no edge. */
+#define SFX_NODES 512
+#define SFX_SYMS  27
+static uint16_t sfx_next[SFX_NODES][SFX_SYMS];
+static bool sfx_end[SFX_NODES];
+static pthread_once_t sfx_once = PTHREAD_ONCE_INIT;
+
+static int sfx_sym(unsigned char c)
+{
+    return c >= 'a' && c <= 'z' ? c - 'a' : c == '\'' ? 26 : -1;
+}
+
+static void sfx_build(void)
+{
+    size_t nodes = 1;
+    for (size_t i = 0; i < sizeof sb_suffixes / sizeof sb_suffixes[0]; i++) {
+        size_t node = 0;
+        for (const char *c = sb_suffixes[i]; *c; c++) {
+            int y = sfx_sym((unsigned char)*c);
+            if (!sfx_next[node][y])
+                sfx_next[node][y] = (uint16_t)nodes++;
+            node = sfx_next[node][y];
+        }
+        sfx_end[node] = true;
+    }
+}
+
+/* Can t[0..n) be what Snowball removed after a stem's fixed bytes? A chain of sb_suffixes with
+ * up to AN_TAIL_ANY other bytes among them (the stem's rewritten last letters, an undoubled
+ * consonant): ok[i] holds, per budget b, whether t[i..n) parses with b other bytes. */
+bool an_stem_tail_ok(const char *t, size_t n)
+{
+    if (n == 0)
+        return true;
+    if (n > 40)
+        return true;
+    pthread_once(&sfx_once, sfx_build);
+    uint8_t ok[41]; /* bit b: parses with at most b other bytes */
+    ok[n] = (uint8_t)((1u << (AN_TAIL_ANY + 1)) - 1);
+    for (size_t i = n; i-- > 0;) {
+        unsigned char c = (unsigned char)t[i];
+        if (c >= 0x80)
+            return true; /* bytes of a letter Snowball does not know: no claim */
+        uint8_t v = (uint8_t)(ok[i + 1] << 1);
+        size_t node = 0;
+        for (size_t j = i; j < n; j++) {
+            int y = sfx_sym((unsigned char)t[j]);
+            if (y < 0 || !(node = sfx_next[node][y]))
+                break;
+            if (sfx_end[node])
+                v |= ok[j + 1];
+        }
+        ok[i] = (uint8_t)(v & ((1u << (AN_TAIL_ANY + 1)) - 1));
+    }
+    return ok[0] & (1u << AN_TAIL_ANY);
 }
 
 /* Snowball English only deletes suffixes, except for a few rewrites of the stem's last letters:
