@@ -36,7 +36,7 @@ _Static_assert((int)AN_DIM_SENTIMENT == (int)HK_TXT_SENTIMENT &&
 
 struct an_cfg {
     char *redis_url, *prefix, *lexicons, *consumer, *scenarios, *log_level;
-    long long batch, block_ms, claim_idle_ms, max_tries, timeout_ms, threads;
+    long long batch, block_ms, claim_idle_ms, max_tries, timeout_ms, threads, retention_days;
 };
 
 #define OPT(field) offsetof(struct an_cfg, field)
@@ -66,6 +66,8 @@ static const struct hk_cfg_opt an_opts[] = {
      "comma-separated scenario set (default: SPEC section 2's seven); match the collector's"},
     {"log-level", "HEARKEN_LOG_LEVEL", HK_CFG_STR, "info", 0, 0, OPT(log_level),
      "debug, info, warn or error"},
+    {"retention-days", "HEARKEN_RETENTION_DAYS", HK_CFG_INT, "90", 0, 36500, OPT(retention_days),
+     "stream entries older than this are trimmed, never one not yet acknowledged (0: keep all)"},
 };
 #define AN_NOPTS (sizeof an_opts / sizeof an_opts[0])
 
@@ -553,6 +555,52 @@ static int write_scored(struct an_worker *w, size_t from, size_t to)
     return 0;
 }
 
+/* The analyzer's counters for the collector's /metrics (the analyzer has no HTTP port):
+ * PREFIX stats:analyzer, a hash of totals over all analyzers, HINCRBY after each committed
+ * batch in one pipelined round trip. Fields: scored, dead, batches, apply_us_sum and
+ * apply_le:BOUND (non-cumulative counts of batches whose rollup write took at most BOUND
+ * seconds; BOUND "+Inf" for the rest). Best effort: a kill between the commit and this call
+ * loses one batch's figures, never a survey. */
+static const char *const an_stats_bounds[] = {"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
+                                              "0.1",   "0.25",   "0.5",   "1",    "2.5",   "+Inf"};
+static const long long an_stats_bound_us[] = {1000,   2500,   5000,   10000,   25000,  50000,
+                                              100000, 250000, 500000, 1000000, 2500000};
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void stats_publish(struct an_worker *w, size_t nok, size_t ndead, int64_t us)
+{
+    char key[HK_ID_MAX + 32], field[32], num[4][24];
+    int klen = snprintf(key, sizeof key, "%sstats:analyzer", w->sh->cfg->prefix);
+    size_t b = 0;
+    while (b < sizeof an_stats_bound_us / sizeof an_stats_bound_us[0] && us > an_stats_bound_us[b])
+        b++;
+    int flen = snprintf(field, sizeof field, "apply_le:%s", an_stats_bounds[b]);
+    const char *names[] = {"scored", "dead", "batches", "apply_us_sum", field};
+    size_t nlens[] = {6, 4, 7, 12, (size_t)flen};
+    int vl[4] = {snprintf(num[0], sizeof num[0], "%zu", nok),
+                 snprintf(num[1], sizeof num[1], "%zu", ndead), 1,
+                 snprintf(num[3], sizeof num[3], "%lld", (long long)us)};
+    memcpy(num[2], "1", 2);
+    for (int i = 0; i < 5; i++) {
+        const char *argv[] = {"HINCRBY", key, names[i], i < 4 ? num[i] : "1"};
+        size_t argvlen[] = {7, (size_t)klen, nlens[i], i < 4 ? (size_t)vl[i] : 1};
+        if (redisAppendCommandArgv(w->c, 4, argv, argvlen) != REDIS_OK)
+            return;
+    }
+    for (int i = 0; i < 5; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(w->c, (void **)&r) != REDIS_OK || !r)
+            return; /* the context is dead: the next read finds out and reconnects */
+        freeReplyObject(r);
+    }
+}
+
 /* Applies items[from, to) in one script call, again without the ids another worker already
  * counted. 0 (every item applied or dropped), HK_ERR_UNAVAILABLE (context dead: reconnect
  * and call again; the pending check makes the repeat safe), HK_ERR_BUSY (Redis refused for
@@ -595,6 +643,7 @@ static int apply_range(struct an_worker *w, size_t from, size_t to)
         }
         if (n == 0)
             return 0;
+        int64_t t0 = now_us();
         int rc = write_scored(w, from, to);
         if (rc)
             return rc;
@@ -616,6 +665,7 @@ static int apply_range(struct an_worker *w, size_t from, size_t to)
                 w->items[i].skip = true;
             atomic_fetch_add(&sh->counted, (long long)nok);
             atomic_fetch_add(&sh->dead, (long long)ndead);
+            stats_publish(w, nok, ndead, now_us() - t0);
             return 0;
         }
         if (reply_is(r, REDIS_REPLY_ARRAY)) {
@@ -817,6 +867,62 @@ static const char an_reap_lua[] =
 
 #define AN_REAP_EVERY_MS (10 * 60 * 1000)
 
+/* Trims stream entries older than the retention cut-off, but never past what a group still
+ * needs: the trim point is the oldest of the cut-off, each group's oldest pending entry and each
+ * group's last delivered entry (everything after it is undelivered). No group: no trim, since
+ * nothing says what has been read. Returns {entries trimmed, trim point}. */
+static const char an_trim_lua[] =
+    "local function older(a, b)\n"
+    "  local am, as = string.match(a, '^(%d+)%-(%d+)$')\n"
+    "  local bm, bs = string.match(b, '^(%d+)%-(%d+)$')\n"
+    "  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)\n"
+    "  return am < bm or (am == bm and as < bs)\n"
+    "end\n"
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return {0, ''} end\n"
+    "local groups = redis.call('XINFO', 'GROUPS', KEYS[1])\n"
+    "if #groups == 0 then return {0, ''} end\n"
+    "local minid = ARGV[1] .. '-0'\n"
+    "for _, g in ipairs(groups) do\n"
+    "  local f = {}\n"
+    "  for i = 1, #g, 2 do f[g[i]] = g[i + 1] end\n"
+    "  if older(f['last-delivered-id'], minid) then minid = f['last-delivered-id'] end\n"
+    "  if f['pending'] > 0 then\n"
+    "    local p = redis.call('XPENDING', KEYS[1], f['name'])\n"
+    "    if p[2] and older(p[2], minid) then minid = p[2] end\n"
+    "  end\n"
+    "end\n"
+    "return {redis.call('XTRIM', KEYS[1], 'MINID', minid), minid}\n";
+
+static void trim_stream(struct an_worker *w)
+{
+    long long days = w->sh->cfg->retention_days;
+    if (days <= 0)
+        return;
+    /* stream ids are wall-clock milliseconds (now_ms is monotonic) */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long long wall_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (wall_ms <= days * 86400000LL)
+        return;
+    char cutoff[24];
+    int n = snprintf(cutoff, sizeof cutoff, "%lld", wall_ms - days * 86400000LL);
+    const char *key = w->sh->stream_key;
+    const char *argv[] = {"EVAL", an_trim_lua, "1", key, cutoff};
+    size_t argvlen[] = {4, strlen(an_trim_lua), 1, strlen(key), (size_t)n};
+    redisReply *r = redisCommandArgv(w->c, 5, argv, argvlen);
+    if (!r) {
+        drop_connection(w, "stream trim");
+        return;
+    }
+    if (reply_is(r, REDIS_REPLY_ARRAY) && r->elements == 2 &&
+        reply_is(r->element[0], REDIS_REPLY_INTEGER) && r->element[0]->integer > 0)
+        hk_log(HK_LOG_INFO, "stream_trimmed", "entries=%lld retention_days=%lld",
+               r->element[0]->integer, days);
+    else if (reply_is(r, REDIS_REPLY_ERROR))
+        hk_log(HK_LOG_WARN, "stream_trim_failed", "reason=\"%s\"", r->str);
+    freeReplyObject(r);
+}
+
 static void reap_consumers(struct an_worker *w)
 {
     long long idle = w->sh->cfg->claim_idle_ms * 10;
@@ -861,6 +967,8 @@ static void worker_loop(struct an_worker *w)
         if (w->idx == 0 && !w->history && now_ms() >= w->next_claim_ms) {
             if (claim(w) == HK_ERR_NOMEM)
                 break;
+            if (w->c)
+                trim_stream(w);
             if (w->c && now_ms() >= next_reap) {
                 reap_consumers(w);
                 next_reap = now_ms() + AN_REAP_EVERY_MS;

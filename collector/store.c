@@ -6,6 +6,7 @@
 #include "hearken/err.h"
 #include "hearken/log.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -104,10 +105,16 @@ void col_store_thread_close(void)
 static void store_drop(struct store *s, const char *why)
 {
     hk_log(HK_LOG_WARN, "redis_lost", "reason=\"%.100s\"", why);
+    /* A read that timed out means a hung server (SIGSTOP, swap, a long script): trying again
+     * at once would block this thread's requests for another timeout, so back off. Otherwise
+     * the next request may try once at once: a restart is quick. */
+    bool hung = s->c->err == REDIS_ERR_IO && strcmp(s->c->errstr, strerror(EAGAIN)) == 0;
     redisFree(s->c);
     s->c = NULL;
-    s->attempt = 0;
-    s->next_try_ns = 0; /* the next request may try once at once: a restart is quick */
+    s->attempt = hung ? 1 : 0;
+    s->next_try_ns =
+        hung ? col_now_ns() + (uint64_t)hk_backoff_ms(0, BACKOFF_BASE_MS, BACKOFF_MAX_MS) * 1000000u
+             : 0;
     col_metrics_count(COL_CNT_REDIS_ERRORS);
 }
 
@@ -149,18 +156,19 @@ static redisContext *store_connect(const struct col_app *app, struct store *s)
         return NULL;
     char err[160];
     int timeout = (int)app->cfg.redis_timeout_ms;
-    /* connect quickly or not at all; reads get the full timeout */
+    /* connect and prepare quickly or not at all (a hung server accepts connections but never
+     * answers: each attempt must cost little); requests get the full timeout */
     redisContext *c = hk_redis_connect(
         &app->redis, timeout < CONNECT_TIMEOUT_MAX_MS ? timeout : CONNECT_TIMEOUT_MAX_MS, err,
         sizeof err);
-    if (c && timeout > CONNECT_TIMEOUT_MAX_MS) {
-        struct timeval tv = {.tv_sec = timeout / 1000, .tv_usec = (timeout % 1000) * 1000};
-        redisSetTimeout(c, tv);
-    }
     if (c && col_store_prepare(app, c, s->sha)) {
         snprintf(err, sizeof err, "prepare: %s", c->err ? c->errstr : "script or group failed");
         redisFree(c);
         c = NULL;
+    }
+    if (c && timeout > CONNECT_TIMEOUT_MAX_MS) {
+        struct timeval tv = {.tv_sec = timeout / 1000, .tv_usec = (timeout % 1000) * 1000};
+        redisSetTimeout(c, tv);
     }
     if (!c) {
         int wait = hk_backoff_ms(s->attempt, BACKOFF_BASE_MS, BACKOFF_MAX_MS);
