@@ -47,6 +47,7 @@ struct col_config {
     bool redact;
     long long form_rate, form_burst; /* per client address, per minute; 0: no limit */
     long long links_rate, links_burst;
+    char *dashboard_dir; /* holds node_modules/ with the chart library (dashboard.c) */
 };
 
 extern const struct hk_cfg_opt col_options[];
@@ -96,10 +97,16 @@ enum col_route {
     COL_ROUTE_HEALTHZ,
     COL_ROUTE_READYZ,
     COL_ROUTE_METRICS,
-    COL_ROUTE_BATCH,  /* POST /v1/surveys/batch */
-    COL_ROUTE_LINKS,  /* POST /v1/links */
-    COL_ROUTE_FORM,   /* GET, POST /s/{token}: the customer's survey form */
-    COL_ROUTE_STATIC, /* GET /static/{name}: form.css */
+    COL_ROUTE_BATCH,         /* POST /v1/surveys/batch */
+    COL_ROUTE_LINKS,         /* POST /v1/links */
+    COL_ROUTE_FORM,          /* GET, POST /s/{token}: the customer's survey form */
+    COL_ROUTE_STATIC,        /* GET /static/{name}: form.css */
+    COL_ROUTE_TRENDS,        /* GET /v1/trends */
+    COL_ROUTE_IMPACT,        /* GET /v1/impact */
+    COL_ROUTE_COACHING,      /* GET /v1/coaching */
+    COL_ROUTE_SURVEY_LIST,   /* GET /v1/surveys: recent scored surveys (comment explorer) */
+    COL_ROUTE_DASHBOARD,     /* GET /dashboard: the managers' page (no data in it) */
+    COL_ROUTE_DASHBOARD_LIB, /* GET /dashboard/lib/{name}: the chart library, from disk */
     COL_ROUTE_COUNT
 };
 
@@ -139,6 +146,12 @@ int col_respond_bad_param(struct col_req *r, const char *param, const char *mess
  * no-referrer, no-store, DENY); the status is err's as in col_respond_error (0: 200), with its
  * Retry-After when there is one. */
 int col_respond_page(struct col_req *r, int err, const char *html, size_t len);
+/* The dashboard's page: like col_respond_page but its CSP allows our own script and
+ * same-origin fetches (script-src 'self'; connect-src 'self'), still nothing inline. */
+int col_respond_dashboard(struct col_req *r, const char *html, size_t len);
+/* 200 with a Content-Disposition: attachment; filename="filename" (a plain name). */
+int col_respond_download(struct col_req *r, const char *ctype, const char *filename,
+                         const char *body, size_t len);
 /* 429 with Retry-After: seconds (a page on the form's routes, JSON elsewhere). */
 int col_respond_limited(struct col_req *r, unsigned retry_after_s);
 /* The friendly page every error on COL_ROUTE_FORM becomes (survey_form.c); code is the
@@ -156,6 +169,26 @@ int col_static_or_respond(struct col_req *r);
 int col_ratelimit_or_respond(struct col_req *r, struct col_ratelimit *rl);
 int col_survey_get_or_respond(struct col_req *r);
 int col_rollups_or_respond(struct col_req *r);
+int col_trends_or_respond(struct col_req *r);        /* read_trends.c */
+int col_impact_or_respond(struct col_req *r);        /* read_impact.c */
+int col_coaching_or_respond(struct col_req *r);      /* read_coaching.c */
+int col_survey_list_or_respond(struct col_req *r);   /* read_comments.c */
+int col_dashboard_or_respond(struct col_req *r);     /* dashboard.c */
+int col_dashboard_lib_or_respond(struct col_req *r); /* dashboard.c */
+
+/* ---- read_common.c: what the read routes share ---- */
+/* from/to (YYYY-MM-DD, UTC) with to defaulting to today and from to default_days - 1 before
+ * to; at most HK_ROLLUP_MAX_DAYS. 0: set; 1: the 400 is queued; < 0: it could not be. */
+int col_window_or_respond(struct col_req *r, int default_days, int64_t *from, int64_t *to);
+/* Query parameter name as an id ([A-Za-z0-9._:@-], 1..128), or NULL when absent or empty.
+ * *bad is set when present but not an id. */
+const char *col_id_param(struct col_req *r, const char *name, bool *bad);
+/* True when the client asked for CSV: ?format=csv, or Accept: text/csv without ?format. */
+bool col_wants_csv(struct col_req *r);
+/* Sends json (a complete answer) as JSON, or as CSV of its rows_member array when the
+ * client asked for it (name: the download's file name without .csv). */
+int col_respond_table(struct col_req *r, const struct hk_buf *json, const char *rows_member,
+                      const char *name);
 int col_healthz_or_respond(struct col_req *r);
 int col_readyz_or_respond(struct col_req *r);
 int col_metrics_or_respond(struct col_req *r);

@@ -71,15 +71,25 @@ int col_respond_json(struct col_req *r, unsigned status, const char *body, size_
     "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; "                  \
     "frame-ancestors 'none'"
 
-static struct MHD_Response *make_page(const char *body, size_t len)
+/* The dashboard: our own script and same-origin API calls; still nothing inline. */
+#define DASHBOARD_CSP                                                                              \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+static struct MHD_Response *make_page_csp(const char *body, size_t len, const char *csp)
 {
     struct MHD_Response *resp = make_response("text/html; charset=utf-8", body, len);
     if (resp) {
-        MHD_add_response_header(resp, "Content-Security-Policy", PAGE_CSP);
+        MHD_add_response_header(resp, "Content-Security-Policy", csp);
         MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
         MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     }
     return resp;
+}
+
+static struct MHD_Response *make_page(const char *body, size_t len)
+{
+    return make_page_csp(body, len, PAGE_CSP);
 }
 
 /* On the survey form's routes an error is a page in the customer's language, not JSON. */
@@ -204,6 +214,22 @@ int col_respond_page(struct col_req *r, int err, const char *html, size_t len)
     return queue(r, a.status, resp);
 }
 
+int col_respond_dashboard(struct col_req *r, const char *html, size_t len)
+{
+    return queue(r, MHD_HTTP_OK, make_page_csp(html, len, DASHBOARD_CSP));
+}
+
+int col_respond_download(struct col_req *r, const char *ctype, const char *filename,
+                         const char *body, size_t len)
+{
+    char cd[160];
+    snprintf(cd, sizeof cd, "attachment; filename=\"%s\"", filename);
+    struct MHD_Response *resp = make_response(ctype, body, len);
+    if (resp)
+        MHD_add_response_header(resp, "Content-Disposition", cd);
+    return queue(r, MHD_HTTP_OK, resp);
+}
+
 int col_respond_limited(struct col_req *r, unsigned retry_after_s)
 {
     struct err_answer a = err_answer(HK_ERR_LIMITED);
@@ -258,12 +284,14 @@ static bool framing_ambiguous(struct MHD_Connection *c)
     return h.transfer_encoding && (!h.te_value || strcasecmp(h.te_value, "chunked") != 0);
 }
 
-static enum col_route route_match(const char *url, const char **arg)
+static enum col_route route_match(const char *url, const char *method, const char **arg)
 {
     static const char surveys[] = "/v1/surveys";
     *arg = NULL;
-    if (strcmp(url, surveys) == 0)
-        return COL_ROUTE_SURVEYS;
+    if (strcmp(url, surveys) == 0) /* POST sends one; GET lists recent ones */
+        return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0
+                   ? COL_ROUTE_SURVEY_LIST
+                   : COL_ROUTE_SURVEYS;
     if (strcmp(url, "/v1/surveys/batch") == 0)
         return COL_ROUTE_BATCH;
     if (strcmp(url, "/v1/links") == 0)
@@ -285,6 +313,18 @@ static enum col_route route_match(const char *url, const char **arg)
     }
     if (strcmp(url, "/v1/rollups") == 0)
         return COL_ROUTE_ROLLUPS;
+    if (strcmp(url, "/v1/trends") == 0)
+        return COL_ROUTE_TRENDS;
+    if (strcmp(url, "/v1/impact") == 0)
+        return COL_ROUTE_IMPACT;
+    if (strcmp(url, "/v1/coaching") == 0)
+        return COL_ROUTE_COACHING;
+    if (strcmp(url, "/dashboard") == 0 || strcmp(url, "/dashboard/") == 0)
+        return COL_ROUTE_DASHBOARD;
+    if (strncmp(url, "/dashboard/lib/", 15) == 0 && url[15] && !strchr(url + 15, '/')) {
+        *arg = url + 15;
+        return COL_ROUTE_DASHBOARD_LIB;
+    }
     if (strcmp(url, "/healthz") == 0)
         return COL_ROUTE_HEALTHZ;
     if (strcmp(url, "/readyz") == 0)
@@ -296,7 +336,7 @@ static enum col_route route_match(const char *url, const char **arg)
 
 static const char *route_allow(enum col_route route)
 {
-    if (route == COL_ROUTE_FORM)
+    if (route == COL_ROUTE_FORM || route == COL_ROUTE_SURVEYS)
         return "GET, HEAD, POST";
     return route == COL_ROUTE_SURVEYS || route == COL_ROUTE_BATCH || route == COL_ROUTE_LINKS
                ? "POST"
@@ -445,6 +485,10 @@ static int begin_or_respond(struct col_server *srv, struct col_req *r, const cha
         break;
     case COL_ROUTE_SURVEY_GET:
     case COL_ROUTE_ROLLUPS:
+    case COL_ROUTE_TRENDS:
+    case COL_ROUTE_IMPACT:
+    case COL_ROUTE_COACHING:
+    case COL_ROUTE_SURVEY_LIST:
         if ((rc = auth_or_respond(r, &app->manager_keys)))
             return rc;
         break;
@@ -516,6 +560,18 @@ static int dispatch_or_respond(struct col_req *r)
         return col_form_or_respond(r);
     case COL_ROUTE_STATIC:
         return col_static_or_respond(r);
+    case COL_ROUTE_TRENDS:
+        return col_trends_or_respond(r);
+    case COL_ROUTE_IMPACT:
+        return col_impact_or_respond(r);
+    case COL_ROUTE_COACHING:
+        return col_coaching_or_respond(r);
+    case COL_ROUTE_SURVEY_LIST:
+        return col_survey_list_or_respond(r);
+    case COL_ROUTE_DASHBOARD:
+        return col_dashboard_or_respond(r);
+    case COL_ROUTE_DASHBOARD_LIB:
+        return col_dashboard_lib_or_respond(r);
     default:
         return col_respond_error(r, HK_ERR_NOT_FOUND, NULL, NULL);
     }
@@ -539,7 +595,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->conn = conn;
         r->method = method;
         r->start_ns = col_now_ns();
-        r->route = route_match(url, &r->path_arg);
+        r->route = route_match(url, method, &r->path_arg);
         hk_buf_init(&r->body, 0);
         int rc = begin_or_respond(srv, r, method);
         return rc < 0 ? MHD_NO : MHD_YES;

@@ -28,6 +28,12 @@ static const char *const route_names[COL_ROUTE_COUNT] = {
     [COL_ROUTE_LINKS] = "links",
     [COL_ROUTE_FORM] = "form",
     [COL_ROUTE_STATIC] = "static",
+    [COL_ROUTE_TRENDS] = "trends",
+    [COL_ROUTE_IMPACT] = "impact",
+    [COL_ROUTE_COACHING] = "coaching",
+    [COL_ROUTE_SURVEY_LIST] = "survey_list",
+    [COL_ROUTE_DASHBOARD] = "dashboard",
+    [COL_ROUTE_DASHBOARD_LIB] = "dashboard_lib",
 };
 
 static const char *route_name(size_t r)

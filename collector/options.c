@@ -72,6 +72,9 @@ const struct hk_cfg_opt col_options[] = {
      "seconds to let in-flight requests finish on SIGTERM"},
     {"log-level", "HEARKEN_LOG_LEVEL", HK_CFG_STR, "info", 1, 10, OPT(log_level),
      "debug, info, warn or error"},
+    {"dashboard-dir", "HEARKEN_DASHBOARD_DIR", HK_CFG_STR, NULL, 0, 1000, OPT(dashboard_dir),
+     "folder with the dashboard's node_modules (npm ci there installs the chart library; "
+     "default: collector/dashboard of the source tree it was built from)"},
 };
 const size_t col_noptions = sizeof col_options / sizeof col_options[0];
 

@@ -1,5 +1,6 @@
-/* Read routes: /v1/rollups (sums from common/rollup*.c), /v1/surveys/{id} (scored or pending
- * survey), and the operational /healthz, /readyz and /metrics. Statuses come from http.c. */
+/* Read routes: /v1/rollups (sums from common/rollup*.c; CSV on request), /v1/surveys/{id}
+ * (scored or pending survey), and the operational /healthz, /readyz and /metrics. Statuses
+ * come from http.c; trends, impact, coaching and the survey list have their own files. */
 #include "col.h"
 
 #include "hearken/err.h"
@@ -63,11 +64,13 @@ int col_rollups_or_respond(struct col_req *r)
 
     if (!by_s || !*by_s)
         return col_respond_bad_param(r, "by",
-                                     "is required: all, agent, team, scenario or agent_scenario");
+                                     "is required: all, agent, team, scenario, agent_scenario, "
+                                     "behavior_scenario or agent_team");
     int by = hk_rollup_by_parse(by_s);
     if (by < 0)
         return col_respond_bad_param(r, "by",
-                                     "must be all, agent, team, scenario or agent_scenario");
+                                     "must be all, agent, team, scenario, agent_scenario, "
+                                     "behavior_scenario or agent_team");
     to = today;
     if (to_s && parse_day(to_s, &to))
         return col_respond_bad_param(r, "to", "must be a date like 2026-11-25");
@@ -90,7 +93,7 @@ int col_rollups_or_respond(struct col_req *r)
         hk_log(HK_LOG_WARN, "rollups_failed", "error=%s", hk_err_name(rc));
         rc = col_respond_error(r, rc, NULL, NULL);
     } else {
-        rc = col_respond_json(r, MHD_HTTP_OK, b.data, b.len);
+        rc = col_respond_table(r, &b, "groups", "rollups"); /* JSON, or CSV when asked */
     }
     hk_buf_free(&b);
     return rc;

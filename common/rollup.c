@@ -17,7 +17,9 @@
  * scenario/scenario, agent_scenario/"agent|scenario" ('|' is not an id character), and for
  * impact behavior_scenario/"BEHAVIOUR|done|SCENARIO" and "BEHAVIOUR|not|SCENARIO", plus the
  * same with SCENARIO "*" for all scenarios ('*' is not an id character either): the outcomes
- * of the surveys where the behaviour was done or not. The customer's tick decides; without
+ * of the surveys where the behaviour was done or not, and agent_team/"agent|team" (field n
+ * only: which team an agent answered for that day, so coaching can compare an agent with their
+ * team). The customer's tick decides; without
  * one, the comment's signal (+1 done, -1 not); without either the survey is in neither. Those
  * hashes carry every field below except the behaviour counts. KEY is last in the hash key,
  * so ':' inside ids cannot make it ambiguous.
@@ -50,7 +52,7 @@
 #include <string.h>
 
 const char *const hk_rollup_by_names[HK_BY_COUNT] = {
-    "all", "agent", "team", "scenario", "agent_scenario", "behavior_scenario"};
+    "all", "agent", "team", "scenario", "agent_scenario", "behavior_scenario", "agent_team"};
 
 int hk_rollup_by_parse(const char *s)
 {
@@ -481,6 +483,10 @@ int hk_rollup_batch_add(struct hk_rollup_batch *b, const struct hk_survey *s,
         rc = batch_add_group(b, day, HK_BY_SCENARIO, s->scenario, NULL, NULL, c);
     if (!rc)
         rc = batch_add_group(b, day, HK_BY_AGENT_SCENARIO, s->agent_id, s->scenario, NULL, c);
+    if (!rc && s->team_id[0]) {
+        struct hk_rollup_counts member = {.v = {[HK_RF_N] = c->v[HK_RF_N]}};
+        rc = batch_add_group(b, day, HK_BY_AGENT_TEAM, s->agent_id, s->team_id, NULL, &member);
+    }
     if (rc)
         return rc;
 

@@ -298,9 +298,11 @@ static int64_t floor_day(int64_t t)
     return (t >= 0 ? t / 86400 : -((-t + 86399) / 86400));
 }
 
-int hk_rollups_query(redisContext *c, const char *prefix, int by, int64_t from_day, int64_t to_day,
-                     struct hk_buf *out)
+int hk_rollup_window_collect(redisContext *c, const char *prefix, int by, int64_t from_day,
+                             int64_t to_day, struct hk_rollup_window *w)
 {
+    memset(w, 0, sizeof *w);
+    hk_buf_init(&w->names, 0);
     if (by < 0 || by >= HK_BY_COUNT)
         return HK_ERR_INVALID;
     int64_t d0 = floor_day(from_day), d1 = floor_day(to_day);
@@ -415,31 +417,139 @@ int hk_rollups_query(redisContext *c, const char *prefix, int by, int64_t from_d
     if (rc)
         goto out_free_groups;
 
-    /* 4. the answer */
-    char from[11], to[11];
-    hk_day_format(d0 * 86400, from);
-    hk_day_format(d1 * 86400, to);
-    rc = hk_buf_printf(out, "{\"by\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"groups\":[",
-                       hk_rollup_by_names[by], from, to);
-    bool first = true;
-    for (size_t i = 0; i < ngroups && !rc; i++) {
-        if (groups[i].c.v[HK_RF_N] == 0)
-            continue; /* listed in an index but its hash is gone or empty */
-        if (!first)
-            rc = hk_buf_append_char(out, ',');
-        first = false;
-        if (!rc)
-            rc = hk_rollup_group_json(q.names.data + groups[i].off, groups[i].len, &groups[i].c,
-                                      out);
+    /* 4. keep the groups with surveys; the window takes the names and the groups */
+    size_t k = 0;
+    for (size_t i = 0; i < ngroups; i++)
+        if (groups[i].c.v[HK_RF_N] != 0) /* listed in an index but its hash is gone or empty */
+            groups[k++] = groups[i];
+    w->groups = calloc(k ? k : 1, sizeof *w->groups);
+    if (!w->groups) {
+        rc = HK_ERR_NOMEM;
+        goto out_free_groups;
     }
-    if (!rc)
-        rc = hk_buf_append_str(out, "]}");
+    w->names = q.names;
+    hk_buf_init(&q.names, 0);
+    for (size_t i = 0; i < k; i++)
+        w->groups[i] = (struct hk_rollup_group){
+            .key = w->names.data + groups[i].off, .key_len = groups[i].len, .c = groups[i].c};
+    w->ngroups = k;
 
 out_free_groups:
     free(groups);
 out_free_query:
     free(q.m);
     hk_buf_free(&q.names);
+    hk_buf_free(&key);
+    return rc;
+}
+
+void hk_rollup_window_free(struct hk_rollup_window *w)
+{
+    if (!w)
+        return;
+    free(w->groups);
+    hk_buf_free(&w->names);
+    w->groups = NULL;
+    w->ngroups = 0;
+}
+
+const struct hk_rollup_group *hk_rollup_window_find(const struct hk_rollup_window *w,
+                                                    const char *key, size_t key_len)
+{
+    size_t lo = 0, hi = w->ngroups;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct hk_rollup_group *g = &w->groups[mid];
+        size_t n = g->key_len < key_len ? g->key_len : key_len;
+        int cmp = n ? memcmp(g->key, key, n) : 0;
+        if (!cmp)
+            cmp = g->key_len < key_len ? -1 : g->key_len > key_len ? 1 : 0;
+        if (!cmp)
+            return g;
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+int hk_rollups_query(redisContext *c, const char *prefix, int by, int64_t from_day, int64_t to_day,
+                     struct hk_buf *out)
+{
+    struct hk_rollup_window w;
+    int rc = hk_rollup_window_collect(c, prefix, by, from_day, to_day, &w);
+    if (rc)
+        return rc;
+    char from[11], to[11];
+    hk_day_format(floor_day(from_day) * 86400, from);
+    hk_day_format(floor_day(to_day) * 86400, to);
+    rc = hk_buf_printf(out, "{\"by\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"groups\":[",
+                       hk_rollup_by_names[by], from, to);
+    for (size_t i = 0; i < w.ngroups && !rc; i++) {
+        if (i)
+            rc = hk_buf_append_char(out, ',');
+        if (!rc)
+            rc = hk_rollup_group_json(w.groups[i].key, w.groups[i].key_len, &w.groups[i].c, out);
+    }
+    if (!rc)
+        rc = hk_buf_append_str(out, "]}");
+    hk_rollup_window_free(&w);
+    return rc;
+}
+
+int hk_rollup_days_query(redisContext *c, const char *prefix, int by, const char *member,
+                         size_t member_len, int64_t from_day, int64_t to_day,
+                         struct hk_rollup_counts *days)
+{
+    if (by < 0 || by >= HK_BY_COUNT)
+        return HK_ERR_INVALID;
+    int64_t d0 = floor_day(from_day), d1 = floor_day(to_day);
+    if (d1 < d0 || d1 - d0 + 1 > HK_ROLLUP_MAX_DAYS)
+        return HK_ERR_INVALID;
+    size_t ndays = (size_t)(d1 - d0 + 1);
+    memset(days, 0, ndays * sizeof *days);
+    struct hk_buf key;
+    hk_buf_init(&key, (size_t)1 << 20);
+    int rc = 0;
+    for (size_t start = 0; start < ndays && !rc; start += QUERY_PIPELINE) {
+        size_t end = start + QUERY_PIPELINE < ndays ? start + QUERY_PIPELINE : ndays;
+        for (size_t i = start; i < end; i++) {
+            rc = key_build(&key, prefix, false, (d0 + (int64_t)i) * 86400, by, member, member_len);
+            const char *argv[2] = {"HGETALL", key.data};
+            size_t argvlen[2] = {7, key.len};
+            if (rc) {
+                int drc = drain(c, i - start);
+                rc = drc ? drc : rc;
+                goto out_free_key;
+            }
+            if (redisAppendCommandArgv(c, 2, argv, argvlen) != REDIS_OK) {
+                rc = HK_ERR_UNAVAILABLE;
+                goto out_free_key;
+            }
+        }
+        for (size_t i = start; i < end; i++) {
+            redisReply *r = NULL;
+            if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
+                rc = HK_ERR_UNAVAILABLE;
+                goto out_free_key;
+            }
+            if (r->type == REDIS_REPLY_ARRAY && r->elements % 2 == 0) {
+                for (size_t j = 0; j + 1 < r->elements; j += 2) {
+                    redisReply *f = r->element[j], *v = r->element[j + 1];
+                    if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+                        continue;
+                    const char *fs = f->str, *vs = v->str;
+                    size_t fl = f->len, vl = v->len;
+                    (void)hk_rollup_counts_add_fields(&days[i], 1, &fs, &fl, &vs, &vl);
+                }
+            } else if (r->type == REDIS_REPLY_ERROR) {
+                rc = HK_ERR_UNAVAILABLE; /* keep reading: the context stays in step */
+            }
+            freeReplyObject(r);
+        }
+    }
+out_free_key:
     hk_buf_free(&key);
     return rc;
 }

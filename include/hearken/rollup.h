@@ -25,9 +25,10 @@ enum hk_rollup_by {
     HK_BY_SCENARIO,
     HK_BY_AGENT_SCENARIO,
     HK_BY_BEHAVIOR_SCENARIO, /* impact: keys "BEHAVIOUR|done|SCENARIO", "…|not|…", SCENARIO "*" */
+    HK_BY_AGENT_TEAM,        /* membership: keys "agent|team", field n only (coaching's teams) */
     HK_BY_COUNT
 };
-/* "all", "agent", "team", "scenario", "agent_scenario", "behavior_scenario" */
+/* "all", "agent", "team", "scenario", "agent_scenario", "behavior_scenario", "agent_team" */
 extern const char *const hk_rollup_by_names[HK_BY_COUNT];
 
 /* by: one of hk_rollup_by_names; returns the enum or -1. */
@@ -222,6 +223,34 @@ int hk_rollup_group_json(const char *key, size_t key_len, const struct hk_rollup
  * completed). The context is never left out of step without c->err set. */
 int hk_rollups_query(redisContext *c, const char *prefix, int by, int64_t from_day, int64_t to_day,
                      struct hk_buf *out);
+
+/* One group's window sums; key points into the window's names. */
+struct hk_rollup_group {
+    const char *key;
+    size_t key_len;
+    struct hk_rollup_counts c;
+};
+/* The groups of one grouping summed over a window, sorted by key (bytewise), n = 0 left out.
+ * Owns its keys and groups; hk_rollup_window_free releases them (and accepts a zeroed one). */
+struct hk_rollup_window {
+    struct hk_rollup_group *groups;
+    size_t ngroups;
+    struct hk_buf names;
+};
+/* The summation behind hk_rollups_query (same round trips and errors), for callers that
+ * compute on the sums: trends, impact, coaching. w is initialised here. */
+int hk_rollup_window_collect(redisContext *c, const char *prefix, int by, int64_t from_day,
+                             int64_t to_day, struct hk_rollup_window *w);
+void hk_rollup_window_free(struct hk_rollup_window *w);
+/* The group called key, or NULL (binary search). */
+const struct hk_rollup_group *hk_rollup_window_find(const struct hk_rollup_window *w,
+                                                    const char *key, size_t key_len);
+/* One group's counters per day: days[i] (zeroed here) gets day from_day + i, for every day of
+ * the window (at most HK_ROLLUP_MAX_DAYS; days must have room). One pipelined round trip per
+ * 256 days. Errors as hk_rollups_query. */
+int hk_rollup_days_query(redisContext *c, const char *prefix, int by, const char *key,
+                         size_t key_len, int64_t from_day, int64_t to_day,
+                         struct hk_rollup_counts *days);
 
 /* Coaching evidence: sums the agent's negative-cue sets over days from_day..to_day and
  * appends {"agent":…,"from":…,"to":…,"cues":[{"dimension":…,"entry":…,"surveys":n},…]}, at

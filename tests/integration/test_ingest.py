@@ -180,9 +180,12 @@ def test_smuggling_refused():
 
 
 def test_routes():
-    s, d, h = ENV.request("GET", "/v1/surveys", key=INGEST_KEY)
+    s, d, h = ENV.request("PUT", "/v1/surveys", key=INGEST_KEY)
     assert s == 405, (s, d)
     assert "POST" in h.get("allow", ""), h
+    # GET lists recent surveys for managers: the ingest key may not read
+    s, d, h = ENV.request("GET", "/v1/surveys", key=INGEST_KEY)
+    assert s == 403, (s, d)
     s, d, _ = ENV.request("GET", "/nope")
     assert s == 404 and json.loads(d)["error"]
     assert ENV.get("/healthz")[0] == 200

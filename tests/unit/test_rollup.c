@@ -234,9 +234,9 @@ static void test_batch_aggregates(void **state)
         hk_rollup_survey_counts(all[i], NULL, &c);
         assert_int_equal(hk_rollup_batch_add(b, all[i], &c), 0);
     }
-    /* day 25: all, agent x2, team (s3 has none), scenario x2, agent_scenario x2 = 8;
-     * day 26: 5 */
-    assert_int_equal(hk_rollup_batch_count(b), 13);
+    /* day 25: all, agent x2, team (s3 has none), scenario x2, agent_scenario x2, agent_team
+     * (s3 has none) = 9; day 26: 6 */
+    assert_int_equal(hk_rollup_batch_count(b), 15);
     const struct hk_rollup_entry *e = find_entry(b, "hk:r:2026-11-25:all:all");
     assert_int_equal(e->c.v[HK_RF_N], 3);
     assert_int_equal(e->c.v[HK_RF_NPS_PRO], 1);
@@ -260,6 +260,9 @@ static void test_batch_aggregates(void **state)
     assert_memory_equal(e->member, "agent:9", e->member_len);
     e = find_entry(b, "hk:r:2026-11-26:scenario:billing_error");
     assert_int_equal(e->c.v[HK_RF_NPS_PRO], 1);
+    e = find_entry(b, "hk:r:2026-11-25:agent_team:agent-17|team-b"); /* membership: n only */
+    assert_int_equal(e->c.v[HK_RF_N], 2);
+    assert_int_equal(e->c.v[HK_RF_NPS_PRO], 0);
 
     /* reset forgets everything; many distinct keys grow the table without losing counts */
     hk_rollup_batch_reset(b);
@@ -273,8 +276,8 @@ static void test_batch_aggregates(void **state)
         hk_rollup_survey_counts(&s, NULL, &c);
         assert_int_equal(hk_rollup_batch_add(b, &s, &c), 0);
     }
-    /* all + 500 agents + team + scenario + 500 agent_scenario */
-    assert_int_equal(hk_rollup_batch_count(b), 1003);
+    /* all + 500 agents + team + scenario + 500 agent_scenario + 500 agent_team */
+    assert_int_equal(hk_rollup_batch_count(b), 1503);
     assert_int_equal(find_entry(b, "hk:r:2026-11-25:all:all")->c.v[HK_RF_N], 3000);
     assert_int_equal(find_entry(b, "hk:r:2026-11-25:agent:agent-499")->c.v[HK_RF_N], 6);
     hk_rollup_batch_destroy(b);
