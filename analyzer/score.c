@@ -32,14 +32,13 @@
 #define CACHE_ARENA     (1u << 20)
 
 struct cache_slot {
-    uint64_t w8; /* the word's first 8 bytes, zero padded: most words compare in one go */
-    uint32_t h;  /* high bits of the hash */
-    uint32_t off;
+    uint64_t w8;   /* the word's first 8 bytes, zero padded: most words compare in one go */
+    uint32_t lk;   /* length << 8 | token kind; 0 = empty */
+    uint32_t off;  /* the word in the scorer's arena */
     uint32_t key;  /* AN_KEY_NONE: known not to match */
     uint32_t root; /* the trie node of the word alone: 0 when no phrase starts with it */
-    uint16_t len;
     uint8_t flags; /* AN_TF_ELONG */
-    uint8_t used;
+    uint8_t match; /* enum an_tok_match */
 };
 
 struct an_scorer {
@@ -54,6 +53,7 @@ struct an_scorer {
     struct an_cue *cues;
     float *feed; /* per cue: share of its weight added to sentiment */
     size_t ncues, ccues;
+    uint8_t *follow; /* per key id: 1 when it is a later word of some phrase */
 };
 
 /* Names with their lengths: the JSON writer copies them without strlen. */
@@ -102,9 +102,16 @@ struct an_scorer *an_scorer_create(const struct an_lexicon *lex)
     s->ccues = 64;
     s->cues = malloc(s->ccues * sizeof *s->cues);
     s->feed = malloc(s->ccues * sizeof *s->feed);
-    if (!s->st || !s->slots || !s->words || !s->cues || !s->feed) {
+    s->follow = calloc(lex->nkeys + 2, 1);
+    if (!s->st || !s->slots || !s->words || !s->cues || !s->feed || !s->follow) {
         an_scorer_destroy(s);
         return NULL;
+    }
+    for (size_t e = 0; e < lex->edge_slots; e++) {
+        uint64_t k = lex->edges[e].k;
+        uint32_t key = (uint32_t)k;
+        if (k >> 32 && key <= lex->nkeys + 1)
+            s->follow[key] = 1;
     }
     return s;
 }
@@ -119,6 +126,7 @@ void an_scorer_destroy(struct an_scorer *s)
     free(s->words);
     free(s->cues);
     free(s->feed);
+    free(s->follow);
     free(s);
 }
 
@@ -166,31 +174,25 @@ static inline uint64_t load8(const char *p, size_t n)
     return n >= 8 ? w : w & ((1ull << (8 * n)) - 1);
 }
 
-static uint32_t token_key(struct an_scorer *s, struct an_token *t)
+/* A word's cache entry: key, trie root and what they allow (an_tok_match). */
+static uint8_t match_of(const struct an_scorer *s, uint32_t key, uint32_t root)
 {
-    const char *f = s->toks.fold + t->fold;
-    size_t n = t->flen;
-    if (n == 0 || n > 255)
-        return AN_KEY_NONE;
-    uint64_t w8 = load8(f, n);
-    uint64_t h = (w8 ^ (n << 56 | t->kind)) * 0x9E3779B97F4A7C15ull;
-    for (size_t k = 8; k < n; k += 8)
-        h = (h ^ (h >> 29) ^ load8(f + k, n - k)) * 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 32;
-    uint32_t h32 = (uint32_t)(h >> 32);
-    size_t mask = CACHE_SLOTS - 1;
-    size_t i = (size_t)h & mask;
-    for (;; i = (i + 1) & mask) {
-        struct cache_slot *c = &s->slots[i];
-        if (!c->used)
-            break;
-        if (c->w8 == w8 && c->h == h32 && c->len == n &&
-            (n <= 8 || memcmp(s->words + c->off + 8, f + 8, n - 8) == 0)) {
-            t->flags |= c->flags;
-            t->root = c->root;
-            return c->key;
-        }
+    uint8_t m = 0;
+    if (root) {
+        const struct an_node *nd = &s->lex->nodes[root];
+        if (nd->n || nd->func || nd->blocker)
+            m |= AN_TM_LIVE;
     }
+    if (key != AN_KEY_NONE && key <= s->lex->nkeys + 1 && s->follow[key])
+        m |= AN_TM_FOLLOW;
+    return m;
+}
+
+/* A cache miss: stem (or look up) the token and remember it in slot i. */
+static __attribute__((noinline)) void token_miss(struct an_scorer *s, struct an_token *t,
+                                                 const char *f, size_t n, uint64_t w8, uint32_t lk,
+                                                 size_t i, uint64_t h)
+{
     uint32_t id;
     uint8_t flags = 0;
     if (t->kind == AN_TOK_WORD) {
@@ -203,29 +205,62 @@ static uint32_t token_key(struct an_scorer *s, struct an_token *t)
         memcpy(key + 1, f, n);
         id = an_lexicon_key_find(s->lex, key, n + 1);
     }
+    size_t mask = CACHE_SLOTS - 1;
     if (s->nwords >= CACHE_MAX_WORDS || s->wlen + n > CACHE_ARENA) {
         /* full: start over rather than grow without bound */
         memset(s->slots, 0, CACHE_SLOTS * sizeof *s->slots);
         s->nwords = 0;
         s->wlen = 0;
-        for (i = (size_t)h & mask; s->slots[i].used; i = (i + 1) & mask)
+        for (i = (size_t)(h >> 48) & mask; s->slots[i].lk; i = (i + 1) & mask)
             ;
     }
     struct cache_slot *c = &s->slots[i];
     memcpy(s->words + s->wlen, f, n);
     c->w8 = w8;
-    c->h = h32;
+    c->lk = lk;
     c->off = (uint32_t)s->wlen;
-    c->len = (uint16_t)n;
     c->key = id;
     c->root = id == AN_KEY_NONE ? 0 : an_lexicon_child(s->lex, 0, id);
-    t->root = c->root;
     c->flags = flags;
-    c->used = 1;
+    c->match = match_of(s, id, c->root);
     s->wlen += n;
     s->nwords++;
+    t->key = id;
+    t->root = c->root;
     t->flags |= flags;
-    return id;
+    t->match = c->match;
+}
+
+/* Sets key, root, match (and AN_TF_ELONG) of one token through the stem cache. */
+static inline void token_key(struct an_scorer *s, struct an_token *t)
+{
+    const char *f = s->toks.fold + t->fold;
+    size_t n = t->flen;
+    if (n == 0 || n > 255) {
+        t->key = AN_KEY_NONE;
+        return;
+    }
+    uint64_t w8 = load8(f, n);
+    uint32_t lk = (uint32_t)n << 8 | t->kind;
+    uint64_t h = (w8 ^ lk) * 0x9E3779B97F4A7C15ull;
+    for (size_t k = 8; k < n; k += 8)
+        h = (h ^ (h >> 29) ^ load8(f + k, n - k)) * 0xBF58476D1CE4E5B9ull;
+    size_t mask = CACHE_SLOTS - 1;
+    size_t i = (size_t)(h >> 48) & mask;
+    for (;; i = (i + 1) & mask) {
+        const struct cache_slot *c = &s->slots[i];
+        if (c->w8 == w8 && c->lk == lk &&
+            (n <= 8 || memcmp(s->words + c->off + 8, f + 8, n - 8) == 0)) {
+            t->key = c->key;
+            t->root = c->root;
+            t->flags |= c->flags;
+            t->match = c->match;
+            return;
+        }
+        if (!c->lk)
+            break;
+    }
+    token_miss(s, t, f, n, w8, lk, i, h);
 }
 
 /* ---- rules ---- */
@@ -469,8 +504,10 @@ static int run_rules(struct pass *P)
                 rc = end_clause(P);
             continue;
         }
-        if (!t->root && t->kind == AN_TOK_WORD) {
-            /* most words start no phrase: only the reach of negators and boosters moves */
+        if (t->kind == AN_TOK_WORD && !(t->match & AN_TM_LIVE) &&
+            (!t->root || i + 1 >= n || !(tv[i + 1].match & AN_TM_FOLLOW))) {
+            /* most words start no phrase, or only the first word of phrases the next word
+             * cannot continue: only the reach of negators and boosters moves */
             if (P->neg_left && i >= P->neg_from && --P->neg_left == 0)
                 rc = flush_neg(P);
             if (!rc && P->boost_left && i >= P->boost_from && --P->boost_left == 0)
@@ -625,7 +662,7 @@ int an_scorer_score(struct an_scorer *s, const char *text, size_t len, struct an
     struct an_token *tv = s->toks.v;
     for (size_t i = 0; i < s->toks.n; i++)
         if (tv[i].kind != AN_TOK_PUNCT)
-            tv[i].key = token_key(s, &tv[i]);
+            token_key(s, &tv[i]);
     struct pass P;
     memset(&P, 0, sizeof P);
     P.s = s;

@@ -35,11 +35,19 @@ struct an_token {
     uint32_t start, len; /* bytes of the original text */
     uint32_t fold, flen; /* folded form in an_tokens.fold */
     uint8_t kind, flags;
-    uint8_t bangs; /* PUNCT: '!' in the run; */
-    uint8_t pad;
+    uint8_t bangs;  /* PUNCT: '!' in the run; */
+    uint8_t match;  /* enum an_tok_match, set with key */
     uint32_t key;   /* lexicon key id, AN_KEY_NONE when it matches nothing */
     uint32_t root;  /* trie node of this word alone (0: none); set with key */
     float num, den; /* NUM only */
+};
+
+/* What the scorer's stem cache knows of a word's key, so most words are passed over with one
+ * test: does a phrase that scores (or a function word) start here, can it be a later word of a
+ * phrase? */
+enum an_tok_match {
+    AN_TM_LIVE = 1 << 0,   /* root has entries, a function or a blocker */
+    AN_TM_FOLLOW = 1 << 1, /* key is the second or later word of some phrase */
 };
 
 #define AN_KEY_NONE UINT32_MAX

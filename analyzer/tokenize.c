@@ -79,6 +79,32 @@ bool an_utf8_valid(const char *str, size_t len)
     return true;
 }
 
+/* Length of the leading run of 8-byte blocks that are all ASCII (a multiple of 8, or len): the
+ * full validator only runs from there, and on most lines not at all. */
+static size_t ascii_prefix(const char *s, size_t len)
+{
+    size_t i = 0;
+    for (; i + 32 <= len; i += 32) {
+        uint64_t a, b, c, d;
+        memcpy(&a, s + i, 8);
+        memcpy(&b, s + i + 8, 8);
+        memcpy(&c, s + i + 16, 8);
+        memcpy(&d, s + i + 24, 8);
+        if ((a | b | c | d) & 0x8080808080808080ull)
+            break;
+    }
+    for (; i + 8 <= len; i += 8) {
+        uint64_t a;
+        memcpy(&a, s + i, 8);
+        if (a & 0x8080808080808080ull)
+            return i;
+    }
+    for (size_t k = i; k < len; k++)
+        if ((unsigned char)s[k] >= 0x80)
+            return i;
+    return len;
+}
+
 /* Decodes one code point of already validated UTF-8. */
 static inline uint32_t decode(const unsigned char *s, size_t *n)
 {
@@ -248,7 +274,7 @@ static size_t emoticon_at(const char *s, size_t len, size_t i, char *norm, size_
     return 0;
 }
 
-static const bool sym_tab[128] = {
+static const bool sym_tab[256] = {
     ['!'] = 1, ['"'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1,  ['('] = 1, [')'] = 1,
     ['*'] = 1, ['+'] = 1, [','] = 1, ['.'] = 1, ['/'] = 1, [':'] = 1,  [';'] = 1, ['<'] = 1,
     ['='] = 1, ['>'] = 1, ['?'] = 1, ['@'] = 1, ['['] = 1, ['\\'] = 1, [']'] = 1, ['^'] = 1,
@@ -384,7 +410,7 @@ static inline struct an_token *push(struct an_tokens *t, size_t start, size_t le
     k->kind = kind;
     k->flags = 0;
     k->bangs = 0;
-    k->pad = 0;
+    k->match = 0;
     k->key = AN_KEY_NONE;
     k->root = 0;
     k->num = k->den = 0;
@@ -572,18 +598,49 @@ static __attribute__((noinline)) size_t scan_word_slow(const char *s, size_t len
     return i;
 }
 
+#define ONES8  0x0101010101010101ull
+#define HIGHS8 0x8080808080808080ull
+
+/* 0x80 in each byte of x (every byte below 0x80) that lies in [lo, hi]; no carry crosses a
+ * byte because every sum stays below 0x100. */
+static inline uint64_t swar_in(uint64_t x, unsigned lo, unsigned hi)
+{
+    return (x + ONES8 * (0x80u - lo)) & ~(x + ONES8 * (0x7Fu - hi)) & HIGHS8;
+}
+
+/* Eight bytes at once: how many leading bytes are ASCII letters (8: all of them), and those
+ * bytes folded into *fold. Digits stop it too; the byte loop takes over for them. */
+static inline size_t swar_letters8(uint64_t x, uint64_t *fold)
+{
+    uint64_t letter = swar_in((x & ~HIGHS8) | ONES8 * 0x20, 'a', 'z') & ~x;
+    *fold = x | (letter & ~(x << 2)) >> 2; /* upper case: bit 5 clear, seen at bit 7 */
+    uint64_t stop = ~letter & HIGHS8;
+    return stop ? (size_t)__builtin_ctzll(stop) >> 3 : 8;
+}
+
 /* Reads a word at i: letters, marks and digits, with apostrophes inside. Case is looked at
- * later, and only for the few words that score (an_word_caps). */
-static inline size_t scan_word(const char *s, size_t len, size_t i, struct an_tokens *t)
+ * later, and only for the few words that score (an_word_caps). ASCII runs go 8 bytes a step. */
+static inline __attribute__((always_inline)) size_t scan_word(const char *s, size_t len, size_t i,
+                                                              struct an_tokens *t)
 {
     const unsigned char *u = (const unsigned char *)s;
     struct an_token *k = push(t, i, 0, AN_TOK_WORD);
-    char *out = t->fold + t->flen;
-    size_t o = 0;
-    unsigned char f;
-    while (i < len && (f = ascii_fold[u[i]]) != 0) {
-        out[o++] = (char)f;
-        i++;
+    char *out = t->fold + t->flen; /* the fold buffer has room for 8 bytes past any word */
+    size_t o = 0, m = 8;
+    while (m == 8 && i + 8 <= len) {
+        uint64_t x, f;
+        memcpy(&x, u + i, 8);
+        m = swar_letters8(x, &f);
+        memcpy(out + o, &f, 8);
+        o += m;
+        i += m;
+    }
+    { /* the last bytes of the text, or digits */
+        unsigned char f;
+        while (i < len && (f = ascii_fold[u[i]]) != 0) {
+            out[o++] = (char)f;
+            i++;
+        }
     }
     if (i < len && (u[i] >= 0x80 || u[i] == '\''))
         return scan_word_slow(s, len, i, t, k, o);
@@ -598,6 +655,13 @@ bool an_word_caps(const char *w, size_t n)
     const unsigned char *u = (const unsigned char *)w;
     size_t letters = 0;
     for (size_t i = 0; i < n;) {
+        if (u[i] < 0x80) { /* ASCII: no table needed */
+            if (u[i] >= 'a' && u[i] <= 'z')
+                return false;
+            letters += u[i] >= 'A' && u[i] <= 'Z';
+            i++;
+            continue;
+        }
         size_t m;
         uint32_t cp = decode(u + i, &m);
         i += m;
@@ -635,13 +699,23 @@ static size_t skip_to_space(const char *s, size_t len, size_t i)
     return i;
 }
 
+/* The top of the tokenizer loop: spaces, and letters that start a plain word ("h" and "w" may
+ * start a link, so they take the long way). */
+enum { F_OTHER, F_SPACE, F_WORD };
+static const uint8_t fast_of[256] = {
+    ['\t'] = F_SPACE,       ['\r'] = F_SPACE,       ['\v'] = F_SPACE,       ['\f'] = F_SPACE,
+    [' '] = F_SPACE,        ['a' ... 'g'] = F_WORD, ['i' ... 'v'] = F_WORD, ['x' ... 'z'] = F_WORD,
+    ['A' ... 'G'] = F_WORD, ['I' ... 'V'] = F_WORD, ['X' ... 'Z'] = F_WORD,
+};
+
 int an_tokenize(const char *s, size_t len, const struct an_emotes *em, struct an_tokens *t)
 {
     t->n = 0;
     t->flen = 0;
     if (len > UINT32_MAX / 8)
         return HK_ERR_TOO_LARGE;
-    if (!an_utf8_valid(s, len))
+    size_t hi = ascii_prefix(s, len);
+    if (hi < len && !an_utf8_valid(s + hi, len - hi))
         return HK_ERR_INVALID;
     int rc = reserve(t, len);
     if (rc)
@@ -653,18 +727,18 @@ int an_tokenize(const char *s, size_t len, const struct an_emotes *em, struct an
     while (i < len) {
         unsigned char c = u[i];
         size_t el = 0;
+        /* the common cases first: a space, a word that is just a word */
+        uint8_t fa = fast_of[c];
+        if (fa == F_SPACE) {
+            i++;
+            continue;
+        }
+        if (fa == F_WORD && (i + 1 >= len || !sym_tab[u[i + 1]])) {
+            i = scan_word(s, len, i, t);
+            continue;
+        }
         if (c < 0x80) {
             uint8_t cl = cls_of[c];
-            /* the common cases first: a space, a word that is just a word */
-            if (cl == C_SPACE) {
-                i++;
-                continue;
-            }
-            if ((cl == C_LOWER || cl == C_UPPER) && (i + 1 >= len || !is_sym(u[i + 1])) &&
-                (c | 0x20) != 'h' && (c | 0x20) != 'w') {
-                i = scan_word(s, len, i, t);
-                continue;
-            }
             if (em && em->first[lower(c)] && cl != C_STOP &&
                 (cl < C_LOWER || cl > C_DIGIT || (i + 1 < len && is_sym(u[i + 1])))) {
                 el = emote_match(em, s, len, i);

@@ -172,6 +172,72 @@ static void test_invalid_utf8(void **state)
     assert_true(an_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x8a", 10));
 }
 
+/* The ASCII fast path reads 8 bytes a step: words of 7, 8, 9 and 16 bytes, capitals at every
+ * position, digits, apostrophes and non-ASCII letters right after a full step, and words that
+ * end exactly at the end of the text. */
+static void test_ascii_fast_path_edges(void **state)
+{
+    (void)state;
+    assert_string_equal(render("abcdefg abcdefgh abcdefghi", NULL), "abcdefg|abcdefgh|abcdefghi");
+    assert_string_equal(render("ABCDEFG ABCDEFGH ABCDEFGHI", NULL), "abcdefg|abcdefgh|abcdefghi");
+    assert_string_equal(render("aBcDeFgH AbCdEfGhIjKlMnOp", NULL), "abcdefgh|abcdefghijklmnop");
+    assert_string_equal(render("abcdefgh", NULL), "abcdefgh");
+    assert_string_equal(render("abcdefghabcdefgh", NULL), "abcdefghabcdefgh");
+    assert_string_equal(render("zZ@[`{ AZaz", NULL), "zz|,|azaz");
+    assert_string_equal(render("abcdefgh123 x", NULL), "abcdefgh123|x");
+    assert_string_equal(render("abcdefg9 ab1cdefghij", NULL), "abcdefg9|ab1cdefghij");
+    assert_string_equal(render("ABCDEFGHÉCOLE x", NULL), "abcdefghécole|x");
+    assert_string_equal(render("Wouldn't COULDN'T shouldn\xe2\x80\x99t", NULL),
+                        "would|n't|could|n't|should|n't");
+    assert_string_equal(render("Understanding, Unbelievably!", NULL),
+                        "understanding|,|unbelievably|.");
+    /* every capital letter at every position of an 8-byte step folds */
+    for (char c = 'A'; c <= 'Z'; c++) {
+        for (size_t pos = 0; pos < 10; pos++) {
+            char w[16], want[16];
+            memset(w, 'q', 10);
+            w[10] = '\0';
+            w[pos] = c;
+            memcpy(want, w, 11);
+            want[pos] = (char)(c | 0x20);
+            assert_string_equal(render(w, NULL), want);
+        }
+    }
+    /* bytes next to the letter ranges end a word: '@' '[' '`' '{' and '/' ':' */
+    const char *ends = "@[`{/:";
+    for (const char *e = ends; *e; e++) {
+        char w[32];
+        snprintf(w, sizeof w, "abcdefghij%cz", *e);
+        assert_int_equal(an_tokenize(w, strlen(w), NULL, &toks), 0);
+        assert_true(toks.n >= 1);
+        assert_int_equal(toks.v[0].len, 10);
+        assert_int_equal(toks.v[0].flen, 10);
+        assert_memory_equal(toks.fold + toks.v[0].fold, "abcdefghij", 10);
+    }
+}
+
+/* UTF-8 is only validated from the first byte above 0x7F: bad bytes after long ASCII prefixes
+ * (in and after 8- and 32-byte steps) are still refused, good ones still accepted. */
+static void test_invalid_utf8_after_ascii(void **state)
+{
+    (void)state;
+    const char *tails[] = {"\xff",         "\xc3",     "\xc0\xaf",
+                           "\xed\xa0\x80", "\xe2\x82", "\xf5\x80\x80\x80"};
+    for (size_t pre = 0; pre < 70; pre++) {
+        char buf[96];
+        memset(buf, pre % 3 ? 'a' : ' ', pre);
+        for (size_t k = 0; k < sizeof tails / sizeof tails[0]; k++) {
+            size_t tl = strlen(tails[k]);
+            memcpy(buf + pre, tails[k], tl);
+            memcpy(buf + pre + tl, " ok", 3);
+            assert_int_equal(an_tokenize(buf, pre + tl + 3, NULL, &toks), HK_ERR_INVALID);
+            assert_int_equal(an_tokenize(buf, pre + tl, NULL, &toks), HK_ERR_INVALID);
+        }
+        memcpy(buf + pre, "\xc3\xa9", 2);
+        assert_int_equal(an_tokenize(buf, pre + 2, NULL, &toks), 0);
+    }
+}
+
 static void test_mentions_and_entities(void **state)
 {
     (void)state;
@@ -192,6 +258,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_emphasis_signals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mentions_and_entities, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ascii_fast_path_edges, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_utf8_after_ascii, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
