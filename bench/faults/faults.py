@@ -454,7 +454,8 @@ def unreachable(requests, rows):
             others = sum(v for k, v in st.items() if k != 503)
             growth = max(rss1, rss2, rss3) - rss0
             good = (n503 == requests and others == 0 and bad == 0 and rec is not None
-                    and drained_in is not None and an.alive() and growth < 8 * 1024)
+                    and drained_in is not None and an.alive()
+                    and (growth < 8 * 1024 or not MEM_CHECKS))
             rows.append((sc, "requests while down: 503 with Retry-After + JSON / other",
                          "%d / %d" % (n503 - bad, others + bad),
                          "ok" if n503 == requests and others + bad == 0 else "FAIL"))
@@ -464,15 +465,17 @@ def unreachable(requests, rows):
             worst = max(lat) if lat else float("nan")
             rows.append((sc, "503 latency p50 / p99 / max (redis-timeout 2 s)",
                          "%s / %s / %s" % (fmt_ms(pct(lat, 0.5)), fmt_ms(pct(lat, 0.99)),
-                                           fmt_ms(worst)), "ok" if worst < 4.0 else "FAIL"))
-            good = good and worst < 4.0
+                                           fmt_ms(worst)),
+                         ("ok" if worst < 4.0 else "FAIL") if TIMED_CHECKS else "report"))
+            # a time bound is a benchmark's verdict, not a test's: the short (CI) form reports it
+            good = good and (worst < 4.0 or not TIMED_CHECKS)
             rows.append((sc, "collector RSS before / mid / end / after (MiB)",
                          "%.1f / %.1f / %.1f / %.1f" % (rss0 / 1024, rss1 / 1024, rss2 / 1024,
                                                         rss3 / 1024),
-                         "ok" if growth < 8 * 1024 else "FAIL"))
+                         ("ok" if growth < 8 * 1024 else "FAIL") if MEM_CHECKS else "report"))
             rows.append((sc, "first 202 after Redis returned",
                          "%.2f s" % rec if rec is not None else "never",
-                         "ok" if rec is not None and rec < 10 else "FAIL"))
+                         "ok" if rec is not None and (rec < 10 or not TIMED_CHECKS) else "FAIL"))
             rows.append((sc, "analyzer drained without restart, after return",
                          "%.2f s" % drained_in if drained_in is not None else "no",
                          "ok" if drained_in is not None and an.alive() else "FAIL"))
@@ -593,7 +596,8 @@ def overload(seconds, backlog, rows):
                      "ok" if backlog_peak <= backlog else "FAIL"))
         rows.append((sc, "collector RSS before / peak / after (MiB)",
                      "%.1f / %.1f / %.1f" % (rss0 / 1024, rss_mid[0] / 1024, rss1 / 1024),
-                     "ok" if rss_mid[0] - rss0 < 16 * 1024 else "FAIL"))
+                     ("ok" if rss_mid[0] - rss0 < 16 * 1024 else "FAIL") if MEM_CHECKS
+                     else "report"))
         rows.append((sc, "accepted lost or duplicated / counted = stream",
                      "%d / %d = %d" % (lost, counted, sum(counts.values())),
                      "ok" if lost == 0 and counted == sum(counts.values()) else "FAIL"))
@@ -661,7 +665,16 @@ def sigterm(seconds, rows):
 
 # ---- the whole suite -------------------------------------------------------------------
 
+# Wall-clock bounds are checked in the full run only: the short form runs in CI, on a shared
+# machine and under sanitizers, where a time bound would fail on noise.
+TIMED_CHECKS = True
+# AddressSanitizer keeps freed memory in quarantine, so RSS bounds mean nothing under it.
+MEM_CHECKS = os.environ.get("HEARKEN_SANITIZED") != "1"
+
+
 def run(short=False, only=None, seed=None):
+    global TIMED_CHECKS
+    TIMED_CHECKS = not short
     seed = int(time.time()) if seed is None else seed
     rows, failures = [], []
     plan = [
