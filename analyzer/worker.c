@@ -317,11 +317,14 @@ static int keep_negative_cues(struct an_worker *w, struct an_item *it, const str
         if (!(cue->weight < 0) || !cue->entry)
             continue;
         size_t at = b->len;
-        int rc = cue->dim < AN_DIM_COUNT
-                     ? hk_buf_printf(b, "%s|%s", an_dim_names[cue->dim], cue->entry)
-                     : hk_buf_printf(b, "behaviors.%s|%s",
-                                     hk_behavior_names[(cue->dim - AN_DIM_COUNT) % HK_BEH_COUNT],
-                                     cue->entry);
+        int rc = cue->dim < AN_DIM_COUNT ? hk_buf_append_str(b, an_dim_names[cue->dim])
+                                         : hk_buf_append_str(b, "behaviors.");
+        if (!rc && cue->dim >= AN_DIM_COUNT)
+            rc = hk_buf_append_str(b, hk_behavior_names[(cue->dim - AN_DIM_COUNT) % HK_BEH_COUNT]);
+        if (!rc)
+            rc = hk_buf_append_char(b, '|');
+        if (!rc)
+            rc = hk_buf_append_str(b, cue->entry);
         if (!rc)
             rc = hk_buf_append_char(b, '\0');
         if (rc)
@@ -378,7 +381,11 @@ static int score_item(struct an_worker *w, struct an_item *it)
      * (re-serialising it cost a tenth of the worker's time). */
     struct hk_buf *b = &w->scored;
     size_t start = b->len;
-    int rc = hk_buf_printf(b, "%sscored:%s", w->sh->cfg->prefix, it->s.interaction_id);
+    int rc = hk_buf_append_str(b, w->sh->cfg->prefix);
+    if (!rc)
+        rc = hk_buf_append_str(b, "scored:");
+    if (!rc)
+        rc = hk_buf_append_str(b, it->s.interaction_id);
     size_t rec = b->len;
     if (!rc)
         rc = hk_buf_append_str(b, "{\"id\":");

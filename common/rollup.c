@@ -270,7 +270,20 @@ struct hk_rollup_batch {
     size_t ncue, cue_cap;
     uint32_t *cue_slots;
     size_t cue_nslots;
+    int64_t day_of; /* submitted_at's day number that day[] spells (INT64_MIN: none yet) */
+    char day[11];
 };
+
+/* "2026-11-25" of t, formatted once per day rather than per survey and group. */
+static const char *batch_day(struct hk_rollup_batch *b, int64_t t)
+{
+    int64_t d = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    if (d != b->day_of) {
+        hk_day_format(t, b->day);
+        b->day_of = d;
+    }
+    return b->day;
+}
 
 static char *arena_copy(struct hk_rollup_batch *b, const char *s, size_t len)
 {
@@ -300,6 +313,7 @@ struct hk_rollup_batch *hk_rollup_batch_create(const char *prefix)
     if (!b)
         return NULL;
     memcpy(b->prefix, prefix, strlen(prefix) + 1);
+    b->day_of = INT64_MIN;
     return b;
 }
 
@@ -347,14 +361,43 @@ const struct hk_rollup_entry *hk_rollup_batch_entry(const struct hk_rollup_batch
     return i < b->n ? &b->e[i] : NULL;
 }
 
-static uint64_t fnv1a(const char *s, size_t len)
+/* Eight bytes a step (keys are 30 to 80 bytes, and a survey hashes two dozen of them), then
+ * a final mix so the low bits, which pick the slot, depend on every byte. */
+static uint64_t key_hash(const char *s, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
+    uint64_t h = 1469598103934665603ULL ^ len;
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+        s += 8;
+        len -= 8;
     }
-    return h;
+    uint64_t w = 0;
+    memcpy(&w, s, len);
+    h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ULL;
+    return h ^ (h >> 32);
+}
+
+/* One survey's counters as (field, value) pairs of the non-zero ones: a survey sets about 20
+ * of the HK_RF_COUNT fields, and it is added to two dozen groups. */
+struct sparse {
+    int n;
+    uint8_t f[HK_RF_COUNT];
+    int64_t v[HK_RF_COUNT];
+};
+
+static void sparse_from(struct sparse *sp, const struct hk_rollup_counts *c)
+{
+    sp->n = 0;
+    for (int f = 0; f < HK_RF_COUNT; f++)
+        if (c->v[f]) {
+            sp->f[sp->n] = (uint8_t)f;
+            sp->v[sp->n++] = c->v[f];
+        }
 }
 
 static int batch_grow(struct hk_rollup_batch *b)
@@ -387,7 +430,8 @@ static int batch_grow(struct hk_rollup_batch *b)
 
 /* Adds c to the group (grouping, member) of day. key/index are built here. */
 static int batch_add_group(struct hk_rollup_batch *b, const char *day, int by, const char *m1,
-                           const char *m2, const char *m3, const struct hk_rollup_counts *c)
+                           const char *m2, const char *m3, const struct hk_rollup_counts *c,
+                           const struct sparse *sp)
 {
     char key[2 * HK_ID_MAX + 3 * HK_ID_MAX];
     size_t plen = strlen(b->prefix), m1len = strlen(m1), m2len = m2 ? strlen(m2) : 0;
@@ -420,7 +464,7 @@ static int batch_add_group(struct hk_rollup_batch *b, const char *day, int by, c
         memcpy(key + pos, m3, m3len);
         pos += m3len;
     }
-    uint64_t h = fnv1a(key, pos);
+    uint64_t h = key_hash(key, pos);
 
     if (b->nslots) {
         size_t j = (size_t)h & (b->nslots - 1);
@@ -428,8 +472,8 @@ static int batch_add_group(struct hk_rollup_batch *b, const char *day, int by, c
             struct hk_rollup_entry *e = &b->e[b->slots[j] - 1];
             if (b->hashes[b->slots[j] - 1] == h && e->key_len == pos &&
                 memcmp(e->key, key, pos) == 0) {
-                for (int f = 0; f < HK_RF_COUNT; f++)
-                    e->c.v[f] += c->v[f];
+                for (int k = 0; k < sp->n; k++)
+                    e->c.v[sp->f[k]] += sp->v[k];
                 return 0;
             }
             j = (j + 1) & (b->nslots - 1);
@@ -473,19 +517,24 @@ int hk_rollup_batch_add(struct hk_rollup_batch *b, const struct hk_survey *s,
                         const struct hk_rollup_counts *c)
 {
     char day[11];
-    hk_day_format(s->submitted_at, day);
-    int rc = batch_add_group(b, day, HK_BY_ALL, "all", NULL, NULL, c);
+    memcpy(day, batch_day(b, s->submitted_at), sizeof day);
+    struct sparse sp;
+    sparse_from(&sp, c);
+    int rc = batch_add_group(b, day, HK_BY_ALL, "all", NULL, NULL, c, &sp);
     if (!rc)
-        rc = batch_add_group(b, day, HK_BY_AGENT, s->agent_id, NULL, NULL, c);
+        rc = batch_add_group(b, day, HK_BY_AGENT, s->agent_id, NULL, NULL, c, &sp);
     if (!rc && s->team_id[0])
-        rc = batch_add_group(b, day, HK_BY_TEAM, s->team_id, NULL, NULL, c);
+        rc = batch_add_group(b, day, HK_BY_TEAM, s->team_id, NULL, NULL, c, &sp);
     if (!rc)
-        rc = batch_add_group(b, day, HK_BY_SCENARIO, s->scenario, NULL, NULL, c);
+        rc = batch_add_group(b, day, HK_BY_SCENARIO, s->scenario, NULL, NULL, c, &sp);
     if (!rc)
-        rc = batch_add_group(b, day, HK_BY_AGENT_SCENARIO, s->agent_id, s->scenario, NULL, c);
+        rc = batch_add_group(b, day, HK_BY_AGENT_SCENARIO, s->agent_id, s->scenario, NULL, c, &sp);
     if (!rc && s->team_id[0]) {
         struct hk_rollup_counts member = {.v = {[HK_RF_N] = c->v[HK_RF_N]}};
-        rc = batch_add_group(b, day, HK_BY_AGENT_TEAM, s->agent_id, s->team_id, NULL, &member);
+        struct sparse msp;
+        sparse_from(&msp, &member);
+        rc =
+            batch_add_group(b, day, HK_BY_AGENT_TEAM, s->agent_id, s->team_id, NULL, &member, &msp);
     }
     if (rc)
         return rc;
@@ -494,15 +543,17 @@ int hk_rollup_batch_add(struct hk_rollup_batch *b, const struct hk_survey *s,
      * per scenario and across scenarios ("*"); behaviour counts themselves are left out */
     struct hk_rollup_counts out = *c;
     memset(&out.v[HK_RF_BEH_BASE], 0, sizeof out.v[0] * 4 * HK_BEH_COUNT);
+    struct sparse osp;
+    sparse_from(&osp, &out);
     for (int beh = 0; beh < HK_BEH_COUNT && !rc; beh++) {
         const char *state = hk_rollup_behavior_state(c, beh);
         if (!state)
             continue;
         rc = batch_add_group(b, day, HK_BY_BEHAVIOR_SCENARIO, hk_behavior_names[beh], state,
-                             s->scenario, &out);
+                             s->scenario, &out, &osp);
         if (!rc)
             rc = batch_add_group(b, day, HK_BY_BEHAVIOR_SCENARIO, hk_behavior_names[beh], state,
-                                 "*", &out);
+                                 "*", &out, &osp);
     }
     return rc;
 }
@@ -548,13 +599,22 @@ static int cue_grow(struct hk_rollup_batch *b)
 int hk_rollup_batch_add_cue(struct hk_rollup_batch *b, const struct hk_survey *s,
                             const char *member, size_t member_len)
 {
-    char day[11];
-    hk_day_format(s->submitted_at, day);
+    const char *day = batch_day(b, s->submitted_at);
     char key[2 * HK_ID_MAX + 32];
-    int klen = snprintf(key, sizeof key, "%src:%s:%s", b->prefix, day, s->agent_id);
-    if (klen < 0 || (size_t)klen >= sizeof key)
+    size_t plen = strlen(b->prefix), alen = strlen(s->agent_id);
+    if (plen + 3 + 10 + 1 + alen >= sizeof key)
         return HK_ERR_INVALID;
-    uint64_t h = fnv1a(key, (size_t)klen) ^ (fnv1a(member, member_len) * 31);
+    size_t klen = 0;
+    memcpy(key, b->prefix, plen);
+    klen += plen;
+    memcpy(key + klen, "rc:", 3);
+    klen += 3;
+    memcpy(key + klen, day, 10);
+    klen += 10;
+    key[klen++] = ':';
+    memcpy(key + klen, s->agent_id, alen + 1);
+    klen += alen;
+    uint64_t h = key_hash(key, (size_t)klen) ^ (key_hash(member, member_len) * 31);
     if (b->cue_nslots) {
         size_t j = (size_t)h & (b->cue_nslots - 1);
         while (b->cue_slots[j]) {
@@ -613,8 +673,15 @@ const char *hk_rollup_behavior_state(const struct hk_rollup_counts *c, int beh)
  * after reclaiming it), nothing changes and the reply is the array of those ids: the caller
  * drops them and calls again with the rest. Otherwise it XACKs all ids first (the commit
  * marker), writes the dead letters, the increments and the cue counts, and replies OK.
- * Keys of the wrong type are refused before anything is written (redis.call errors do not
- * roll back); "#!lua" makes Redis refuse the whole script up front when over maxmemory.
+ * Everything that could fail is checked before anything is written (redis.call errors do not
+ * roll back): key types, and that every counter it adds to holds an integer; "#!lua" makes
+ * Redis refuse the whole script up front when over maxmemory.
+ * Counters are read with one HMGET per hash and written with one HSET (and the index SADD only
+ * when the member is new) instead of one HINCRBY per field: a batch touches thousands of
+ * fields, and each redis.call costs Redis far more than the addition. Lua numbers are doubles
+ * and Redis turns them into strings with %.14g, so a field whose old value, increment or sum
+ * reaches 1e14 falls back to HINCRBY (exact in 64 bits); below that the sum is exact and is
+ * written as a plain integer.
  * The scored-survey records are not written here: they are idempotent (the same survey
  * scores the same), so the worker SETs them with plain commands just before this call, which
  * costs Redis a quarter of what a SET of a 1 KB value costs inside Lua. */
@@ -640,23 +707,44 @@ const char hk_rollup_apply_lua[] =
     "  end\n"
     "end\n"
     "if #gone > 0 then return gone end\n"
+    "local function wrong(what, k)\n"
+    "  return redis.error_reply('WRONGTYPE hearken ' .. what .. ' ' .. k .. ' holds the wrong "
+    "type')\n"
+    "end\n"
     "local function bad(k, want)\n"
     "  local t = redis.call('TYPE', k)['ok']\n"
     "  return t ~= 'none' and t ~= want\n"
     "end\n"
-    "if ndead > 0 and bad(KEYS[2], 'stream') then\n"
-    "  return redis.error_reply('WRONGTYPE hearken key ' .. KEYS[2] .. ' is not a stream')\n"
-    "end\n"
+    "if ndead > 0 and bad(KEYS[2], 'stream') then return wrong('dead-letter stream', KEYS[2]) end\n"
+    "local cur, isnew, fa = {}, {}, {}\n"
+    "local b = a\n"
     "for i = 3, 2 + nh do\n"
-    "  if bad(KEYS[i], 'hash') or bad(KEYS[i + nh], 'set') then\n"
-    "    return redis.error_reply('WRONGTYPE hearken rollup key ' .. KEYS[i] .. ' or its index "
-    "holds the wrong type')\n"
+    "  local nf = tonumber(ARGV[b + 1])\n"
+    "  local f = {}\n"
+    "  for j = 1, nf do f[j] = ARGV[b + 2 * j] end\n"
+    "  local v = nf > 0 and redis.pcall('HMGET', KEYS[i], unpack(f)) or {}\n"
+    "  if v['err'] then return wrong('rollup key', KEYS[i]) end\n"
+    "  for j = 1, nf do\n"
+    "    if v[j] then\n"
+    "      local x = tonumber(v[j])\n"
+    "      if x and (x >= 1e14 or x <= -1e14) and (not string.match(v[j], '^%-?%d+$') or\n"
+    "          math.abs(x + tonumber(ARGV[b + 2 * j + 1])) >= 9e18) then x = nil end\n"
+    "      if not x or x % 1 ~= 0 then\n"
+    "        return wrong('rollup key', KEYS[i] .. ' field ' .. f[j] .. ' (not an integer)')\n"
+    "      end\n"
+    "      v[j] = x\n"
+    "    end\n"
     "  end\n"
+    "  local m = redis.pcall('SISMEMBER', KEYS[i + nh], ARGV[b])\n"
+    "  if type(m) == 'table' then return wrong('rollup index', KEYS[i + nh]) end\n"
+    "  cur[i], isnew[i], fa[i] = v, m == 0, b\n"
+    "  b = b + 2 + 2 * nf\n"
     "end\n"
+    "local zok = {}\n"
     "for i = 3 + 2 * nh, 2 + 2 * nh + nz do\n"
-    "  if bad(KEYS[i], 'zset') then\n"
-    "    return redis.error_reply('WRONGTYPE hearken cue key ' .. KEYS[i] .. ' is not a sorted "
-    "set')\n"
+    "  if not zok[KEYS[i]] then\n"
+    "    if bad(KEYS[i], 'zset') then return wrong('cue key', KEYS[i]) end\n"
+    "    zok[KEYS[i]] = true\n"
     "  end\n"
     "end\n"
     "for i = 1, #ids, 1000 do\n"
@@ -669,11 +757,25 @@ const char hk_rollup_apply_lua[] =
     "  a = a + 3\n"
     "end\n"
     "for i = 3, 2 + nh do\n"
-    "  local h, nf = KEYS[i], tonumber(ARGV[a + 1])\n"
-    "  redis.call('SADD', KEYS[i + nh], ARGV[a])\n"
-    "  for j = a + 2, a + 2 * nf, 2 do redis.call('HINCRBY', h, ARGV[j], ARGV[j + 1]) end\n"
-    "  a = a + 2 + 2 * nf\n"
+    "  local h, v, c = KEYS[i], cur[i], fa[i]\n"
+    "  local nf = tonumber(ARGV[c + 1])\n"
+    "  local set, n = {}, 0\n"
+    "  for j = 1, nf do\n"
+    "    local f, inc = ARGV[c + 2 * j], ARGV[c + 2 * j + 1]\n"
+    "    local x, y = v[j] or 0, tonumber(inc)\n"
+    "    local z = x + y\n"
+    "    if x < 1e14 and x > -1e14 and y < 1e14 and y > -1e14 and z < 1e14 and z > -1e14 then\n"
+    "      set[n + 1] = f\n"
+    "      set[n + 2] = z\n"
+    "      n = n + 2\n"
+    "    else\n"
+    "      redis.call('HINCRBY', h, f, inc)\n"
+    "    end\n"
+    "  end\n"
+    "  if #set > 0 then redis.call('HSET', h, unpack(set)) end\n"
+    "  if isnew[i] then redis.call('SADD', KEYS[i + nh], ARGV[c]) end\n"
     "end\n"
+    "a = b\n"
     "for i = 3 + 2 * nh, 2 + 2 * nh + nz do\n"
     "  redis.call('ZINCRBY', KEYS[i], ARGV[a + 1], ARGV[a])\n"
     "  a = a + 2\n"
@@ -735,14 +837,6 @@ static void id_parse(const char *id, size_t len, uint64_t *ms, uint64_t *seq)
         *seq = *seq * 10 + (uint64_t)(id[i] - '0');
 }
 
-static bool id_less(const struct hk_rollup_item *a, const struct hk_rollup_item *b)
-{
-    uint64_t ams, aseq, bms, bseq;
-    id_parse(a->id, a->id_len, &ams, &aseq);
-    id_parse(b->id, b->id_len, &bms, &bseq);
-    return ams < bms || (ams == bms && aseq < bseq);
-}
-
 int hk_rollup_apply_argv(struct hk_rollup_argv *av, const char *sha, const char *stream_key,
                          const char *dead_key, const char *group,
                          const struct hk_rollup_item *items, size_t nitems,
@@ -752,15 +846,27 @@ int hk_rollup_apply_argv(struct hk_rollup_argv *av, const char *sha, const char 
         return HK_ERR_INVALID;
     size_t nok = 0, ndead = 0, nfields = 0;
     const struct hk_rollup_item *lo = &items[0], *hi = &items[0];
+    uint64_t lo_ms, lo_seq, hi_ms, hi_seq;
+    id_parse(items[0].id, items[0].id_len, &lo_ms, &lo_seq);
+    hi_ms = lo_ms;
+    hi_seq = lo_seq;
     for (size_t i = 0; i < nitems; i++) {
         if (items[i].dead)
             ndead++;
         else
             nok++;
-        if (id_less(&items[i], lo))
+        uint64_t ms, seq;
+        id_parse(items[i].id, items[i].id_len, &ms, &seq);
+        if (ms < lo_ms || (ms == lo_ms && seq < lo_seq)) {
             lo = &items[i];
-        if (id_less(hi, &items[i]))
+            lo_ms = ms;
+            lo_seq = seq;
+        }
+        if (ms > hi_ms || (ms == hi_ms && seq > hi_seq)) {
             hi = &items[i];
+            hi_ms = ms;
+            hi_seq = seq;
+        }
     }
     for (size_t i = 0; i < b->n; i++)
         for (int f = 0; f < HK_RF_COUNT; f++)

@@ -703,8 +703,278 @@ static int parse_object(json_t *root, const struct hk_scenarios *scenarios, int6
     return check_has_content(s, e);
 }
 
+/* ---- fast path: the collector's canonical JSON ----
+ * The analyzer parses every stream entry, and jansson (a tree of malloc'd nodes per survey) was
+ * half of its CPU. Entries are hk_survey_to_json's output: fixed key order, no whitespace, ids
+ * without escapes. This reader takes exactly that shape and nothing else; any surprise (another
+ * key order, whitespace, null, an escape it does not know, or any value a rule refuses) returns
+ * 1 so the caller falls back to jansson, which then decides and words the error. So it only has
+ * to agree with the generic path on what it accepts; tests/unit/test_survey.c checks both paths
+ * over generated surveys and the invalid cases. */
+
+struct fast {
+    const char *p, *end;
+};
+
+static bool fast_lit(struct fast *f, const char *lit, size_t n)
+{
+    if ((size_t)(f->end - f->p) < n || memcmp(f->p, lit, n) != 0)
+        return false;
+    f->p += n;
+    return true;
+}
+
+#define FAST_LIT(f, lit) fast_lit((f), (lit), sizeof(lit) - 1)
+
+/* NAME": (the opening quote already taken); nothing is consumed unless it all matches. */
+static bool fast_key(struct fast *f, const char *name)
+{
+    size_t n = strlen(name);
+    if ((size_t)(f->end - f->p) < n + 2 || memcmp(f->p, name, n) != 0 || f->p[n] != '"' ||
+        f->p[n + 1] != ':')
+        return false;
+    f->p += n + 2;
+    return true;
+}
+
+/* A string without escapes or control characters; p is after the opening quote. */
+static bool fast_plain(struct fast *f, const char **s, size_t *n)
+{
+    const char *q = f->p;
+    while (q < f->end && *q != '"') {
+        if (*q == '\\' || (unsigned char)*q < 0x20)
+            return false;
+        q++;
+    }
+    if (q == f->end)
+        return false;
+    *s = f->p;
+    *n = (size_t)(q - f->p);
+    f->p = q + 1;
+    return true;
+}
+
+/* "KEY":"ID" with a valid id, copied into dst. */
+static bool fast_id(struct fast *f, char *dst, size_t size)
+{
+    const char *s;
+    size_t n;
+    if (!fast_plain(f, &s, &n) || !id_valid(s, n) || n >= size)
+        return false;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+    return true;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The comment string, p after the opening quote, decoded into a malloc'd copy. Escapes: the
+ * short ones and \u00XX below 0x80 except NUL (all hk_buf_append_json_str writes). 0 done,
+ * 1 not canonical, HK_ERR_NOMEM. */
+static int fast_comment(struct fast *f, struct hk_survey *out)
+{
+    const char *q = f->p;
+    while (q < f->end && *q != '"')
+        q += *q == '\\' && q + 1 < f->end ? 2 : 1;
+    if (q >= f->end || (size_t)(q - f->p) > 6 * (size_t)HK_COMMENT_MAX)
+        return 1;
+    char *c = malloc((size_t)(q - f->p) + 1);
+    if (!c)
+        return HK_ERR_NOMEM;
+    size_t n = 0;
+    const char *r = f->p;
+    while (r < q) {
+        unsigned char ch = (unsigned char)*r;
+        if (ch < 0x20)
+            goto out_not_canonical;
+        if (ch != '\\') {
+            c[n++] = (char)ch;
+            r++;
+            continue;
+        }
+        char e = r[1];
+        r += 2;
+        switch (e) {
+        case '"':
+            c[n++] = '"';
+            break;
+        case '\\':
+            c[n++] = '\\';
+            break;
+        case '/':
+            c[n++] = '/';
+            break;
+        case 'b':
+            c[n++] = '\b';
+            break;
+        case 'f':
+            c[n++] = '\f';
+            break;
+        case 'n':
+            c[n++] = '\n';
+            break;
+        case 'r':
+            c[n++] = '\r';
+            break;
+        case 't':
+            c[n++] = '\t';
+            break;
+        case 'u': {
+            if (q - r < 4 || r[0] != '0' || r[1] != '0')
+                goto out_not_canonical;
+            int hi = hex_digit(r[2]), lo = hex_digit(r[3]);
+            if (hi < 0 || lo < 0 || hi > 7 || (hi == 0 && lo == 0))
+                goto out_not_canonical;
+            c[n++] = (char)(hi * 16 + lo);
+            r += 4;
+            break;
+        }
+        default:
+            goto out_not_canonical;
+        }
+    }
+    c[n] = '\0';
+    if (n > HK_COMMENT_MAX || !utf8_valid(c, n))
+        goto out_not_canonical;
+    f->p = q + 1;
+    if (is_blank(c, n)) { /* a blank comment says nothing; store none */
+        free(c);
+        return 0;
+    }
+    out->comment = c;
+    out->comment_len = n;
+    return 0;
+
+out_not_canonical:
+    free(c);
+    return 1;
+}
+
+/* ,"answers":{"nps":9,...} in canonical order, each a plain integer in range. */
+static bool fast_answers(struct fast *f, struct hk_survey *out)
+{
+    int next = 0;
+    for (bool first = true;; first = false) {
+        if (!first && !FAST_LIT(f, ","))
+            return false;
+        if (!FAST_LIT(f, "\""))
+            return false;
+        int i = next;
+        while (i < HK_ANS_COUNT && !fast_key(f, hk_answer_names[i]))
+            i++;
+        if (i == HK_ANS_COUNT)
+            return false;
+        /* 0, or up to two digits without a leading zero: the ranges end at 10 */
+        int v = 0, nd = 0;
+        while (f->p < f->end && *f->p >= '0' && *f->p <= '9' && nd < 3) {
+            v = v * 10 + (*f->p - '0');
+            f->p++;
+            nd++;
+        }
+        if (nd == 0 || nd > 2 || (nd == 2 && v < 10) || v < hk_answer_min[i] ||
+            v > hk_answer_max[i])
+            return false;
+        out->answers[i] = v;
+        next = i + 1;
+        if (FAST_LIT(f, "}"))
+            return true;
+    }
+}
+
+/* ,"behaviors":{"apologized":true,...} in canonical order. */
+static bool fast_behaviors(struct fast *f, struct hk_survey *out)
+{
+    int next = 0;
+    for (bool first = true;; first = false) {
+        if (!first && !FAST_LIT(f, ","))
+            return false;
+        if (!FAST_LIT(f, "\""))
+            return false;
+        int i = next;
+        while (i < HK_BEH_COUNT && !fast_key(f, hk_behavior_names[i]))
+            i++;
+        if (i == HK_BEH_COUNT)
+            return false;
+        if (FAST_LIT(f, "true"))
+            out->behaviors[i] = 1;
+        else if (FAST_LIT(f, "false"))
+            out->behaviors[i] = 0;
+        else
+            return false;
+        next = i + 1;
+        if (FAST_LIT(f, "}"))
+            return true;
+    }
+}
+
+int hk_survey_parse_canonical(const char *json, size_t len, const struct hk_scenarios *scenarios,
+                              int64_t now, struct hk_survey *out)
+{
+    struct fast f = {json, json + len};
+    const char *s;
+    size_t n;
+    int rc = 1;
+    hk_survey_init(out);
+    if (!FAST_LIT(&f, "{\"interaction_id\":\"") ||
+        !fast_id(&f, out->interaction_id, sizeof out->interaction_id) ||
+        !FAST_LIT(&f, ",\"agent_id\":\"") || !fast_id(&f, out->agent_id, sizeof out->agent_id) ||
+        !FAST_LIT(&f, ",\"scenario\":\"") || !fast_id(&f, out->scenario, sizeof out->scenario) ||
+        (scenarios && !hk_scenarios_has(scenarios, out->scenario, strlen(out->scenario))))
+        goto out_clear;
+    if (FAST_LIT(&f, ",\"team_id\":\"") && !fast_id(&f, out->team_id, sizeof out->team_id))
+        goto out_clear;
+    if (FAST_LIT(&f, ",\"channel\":\"") && !fast_id(&f, out->channel, sizeof out->channel))
+        goto out_clear;
+    if (!FAST_LIT(&f, ",\"language\":\"") || !fast_plain(&f, &s, &n) || !language_valid(s, n) ||
+        n >= sizeof out->language)
+        goto out_clear;
+    memcpy(out->language, s, n);
+    out->language[n] = '\0';
+    language_normalise(out->language);
+    int64_t t;
+    if (!FAST_LIT(&f, ",\"submitted_at\":\"") || !fast_plain(&f, &s, &n) ||
+        hk_rfc3339_parse(s, n, &t) || check_submitted_at(t, now, NULL))
+        goto out_clear;
+    out->submitted_at = t;
+    if (FAST_LIT(&f, ",\"answers\":{") && !fast_answers(&f, out))
+        goto out_clear;
+    if (FAST_LIT(&f, ",\"behaviors\":{") && !fast_behaviors(&f, out))
+        goto out_clear;
+    if (FAST_LIT(&f, ",\"comment\":\"") && (rc = fast_comment(&f, out)) != 0)
+        goto out_clear;
+    rc = 1;
+    if (!FAST_LIT(&f, "}") || f.p != f.end || check_has_content(out, NULL))
+        goto out_clear;
+    return 0;
+
+out_clear:
+    hk_survey_clear(out);
+    return rc;
+}
+
 int hk_survey_parse(const char *json, size_t len, const struct hk_scenarios *scenarios, int64_t now,
                     struct hk_survey *out, struct hk_field_error *err)
+{
+    int rc = hk_survey_parse_canonical(json, len, scenarios, now, out);
+    if (rc <= 0) {
+        if (err)
+            memset(err, 0, sizeof *err);
+        return rc;
+    }
+    return hk_survey_parse_generic(json, len, scenarios, now, out, err);
+}
+
+int hk_survey_parse_generic(const char *json, size_t len, const struct hk_scenarios *scenarios,
+                            int64_t now, struct hk_survey *out, struct hk_field_error *err)
 {
     json_error_t je;
     hk_survey_init(out);

@@ -12,11 +12,18 @@
 #include "hearken/behavior.h"
 #include "hearken/buf.h"
 
-#define HK_ID_MAX 128
-#define HK_COMMENT_MAX 5000
+#define HK_ID_MAX        128
+#define HK_COMMENT_MAX   5000
 #define HK_SCENARIOS_MAX 64
 
-enum hk_answer { HK_ANS_NPS, HK_ANS_CSAT, HK_ANS_CES, HK_ANS_FELT_HEARD, HK_ANS_FELT_VALUED, HK_ANS_COUNT };
+enum hk_answer {
+    HK_ANS_NPS,
+    HK_ANS_CSAT,
+    HK_ANS_CES,
+    HK_ANS_FELT_HEARD,
+    HK_ANS_FELT_VALUED,
+    HK_ANS_COUNT
+};
 /* "nps", "csat", "ces", "felt_heard", "felt_valued" with their ranges */
 extern const char *const hk_answer_names[HK_ANS_COUNT];
 extern const int hk_answer_min[HK_ANS_COUNT], hk_answer_max[HK_ANS_COUNT];
@@ -37,13 +44,13 @@ struct hk_survey {
     char interaction_id[HK_ID_MAX + 1];
     char agent_id[HK_ID_MAX + 1];
     char scenario[HK_ID_MAX + 1];
-    char team_id[HK_ID_MAX + 1];  /* "" when absent */
-    char channel[HK_ID_MAX + 1];  /* "" when absent */
-    char language[16];            /* default "en" */
-    int64_t submitted_at;         /* unix seconds, UTC */
-    int answers[HK_ANS_COUNT];    /* -1 when absent */
+    char team_id[HK_ID_MAX + 1];    /* "" when absent */
+    char channel[HK_ID_MAX + 1];    /* "" when absent */
+    char language[16];              /* default "en" */
+    int64_t submitted_at;           /* unix seconds, UTC */
+    int answers[HK_ANS_COUNT];      /* -1 when absent */
     int8_t behaviors[HK_BEH_COUNT]; /* 1 ticked true, 0 ticked false, -1 not given */
-    char *comment;                /* NULL when absent; valid UTF-8, NUL-terminated */
+    char *comment;                  /* NULL when absent; valid UTF-8, NUL-terminated */
     size_t comment_len;
 };
 
@@ -60,8 +67,17 @@ void hk_survey_clear(struct hk_survey *s);
 /* Parses and validates one survey JSON object. now is the server time used when
  * submitted_at is absent. Returns 0, HK_ERR_INVALID (err filled), or HK_ERR_NOMEM.
  * On error *out is left cleared. */
-int hk_survey_parse(const char *json, size_t len, const struct hk_scenarios *scenarios,
-                    int64_t now, struct hk_survey *out, struct hk_field_error *err);
+int hk_survey_parse(const char *json, size_t len, const struct hk_scenarios *scenarios, int64_t now,
+                    struct hk_survey *out, struct hk_field_error *err);
+
+/* The two halves of hk_survey_parse, for tests and benchmarks. _canonical reads only the exact
+ * shape hk_survey_to_json writes (no allocation but the comment) and returns 0 (parsed and
+ * valid), 1 (not canonical, or something a rule refuses: *out cleared; the generic path decides)
+ * or HK_ERR_NOMEM. _generic is the jansson parser with hk_survey_parse's contract. */
+int hk_survey_parse_canonical(const char *json, size_t len, const struct hk_scenarios *scenarios,
+                              int64_t now, struct hk_survey *out);
+int hk_survey_parse_generic(const char *json, size_t len, const struct hk_scenarios *scenarios,
+                            int64_t now, struct hk_survey *out, struct hk_field_error *err);
 
 /* Validates an already-filled struct (used by the form path): ids, ranges, scenario,
  * comment UTF-8 and length, at least one answer or a comment. */

@@ -25,9 +25,49 @@ static int setup(void **state)
     return 0;
 }
 
+/* The two parse paths must agree on everything: rc, every field, and the error a client sees. */
+static void same_result(const char *json, size_t len, int rc, const struct hk_survey *a,
+                        const struct hk_field_error *ea, int rc2, const struct hk_survey *b,
+                        const struct hk_field_error *eb)
+{
+    if (rc != rc2)
+        fail_msg("%.*s\n  hk_survey_parse rc=%d, generic rc=%d (%s %s)", (int)len, json, rc, rc2,
+                 eb->code, eb->field);
+    assert_string_equal(a->interaction_id, b->interaction_id);
+    assert_string_equal(a->agent_id, b->agent_id);
+    assert_string_equal(a->scenario, b->scenario);
+    assert_string_equal(a->team_id, b->team_id);
+    assert_string_equal(a->channel, b->channel);
+    assert_string_equal(a->language, b->language);
+    assert_int_equal(a->submitted_at, b->submitted_at);
+    assert_memory_equal(a->answers, b->answers, sizeof a->answers);
+    assert_memory_equal(a->behaviors, b->behaviors, sizeof a->behaviors);
+    assert_int_equal(a->comment_len, b->comment_len);
+    if (a->comment)
+        assert_memory_equal(a->comment, b->comment, a->comment_len + 1);
+    else
+        assert_null(b->comment);
+    assert_string_equal(ea->code, eb->code);
+    assert_string_equal(ea->field, eb->field);
+    assert_string_equal(ea->message, eb->message);
+}
+
+/* hk_survey_parse (canonical fast path, else jansson) checked against the jansson path alone. */
+static int parse_len(const char *json, size_t len, int64_t now, struct hk_survey *s,
+                     struct hk_field_error *e)
+{
+    struct hk_survey g;
+    struct hk_field_error ge;
+    int rc = hk_survey_parse(json, len, &scenarios, now, s, e);
+    int rc2 = hk_survey_parse_generic(json, len, &scenarios, now, &g, &ge);
+    same_result(json, len, rc, s, e, rc2, &g, &ge);
+    hk_survey_clear(&g);
+    return rc;
+}
+
 static int parse(const char *json, struct hk_survey *s, struct hk_field_error *e)
 {
-    return hk_survey_parse(json, strlen(json), &scenarios, NOW, s, e);
+    return parse_len(json, strlen(json), NOW, s, e);
 }
 
 /* Asserts that json is refused with code and field. */
@@ -452,6 +492,163 @@ static void test_canonical_order(void **state)
     hk_buf_free(&j);
 }
 
+/* A small deterministic generator (xorshift), so failures reproduce. */
+static uint64_t rng_state = 88172645463325252ULL;
+
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static size_t rnd_below(size_t n)
+{
+    return (size_t)(rnd() % n);
+}
+
+static void rnd_id(char *dst, size_t size, bool maybe_odd)
+{
+    static const char chars[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:@-";
+    size_t n = 1 + rnd_below(maybe_odd && rnd_below(20) == 0 ? size - 1 : 12);
+    for (size_t i = 0; i < n; i++)
+        dst[i] = chars[rnd_below(sizeof chars - 1)];
+    dst[n] = '\0';
+}
+
+/* Comments with what the writer escapes (quotes, backslashes, control bytes, < > &), UTF-8 of
+ * every length, blanks, and now and then something over the length limit. */
+static size_t rnd_comment(char *c, size_t cap)
+{
+    static const char *const pieces[] = {"ok",
+                                         " ",
+                                         "\"",
+                                         "\\",
+                                         "\n",
+                                         "\r",
+                                         "\t",
+                                         "\x01",
+                                         "\x1f",
+                                         "<",
+                                         ">",
+                                         "&",
+                                         "\xc3\xa9",
+                                         "\xe2\x82\xac",
+                                         "\xf0\x9f\x98\x8a",
+                                         "/",
+                                         "\x7f",
+                                         "great service",
+                                         "Agent kept interrupting me. ",
+                                         "'"};
+    size_t n = 0, want = rnd_below(10) == 0 ? 0 : rnd_below(60);
+    if (rnd_below(200) == 0)
+        want = HK_COMMENT_MAX / 2 + rnd_below(HK_COMMENT_MAX / 2);
+    while (n < want) {
+        const char *p = pieces[rnd_below(sizeof pieces / sizeof *pieces)];
+        size_t k = strlen(p);
+        if (n + k >= cap)
+            break;
+        memcpy(c + n, p, k);
+        n += k;
+    }
+    if (rnd_below(8) == 0) { /* blank */
+        n = rnd_below(4);
+        memset(c, ' ', n);
+    }
+    c[n] = '\0';
+    return n;
+}
+
+static void rnd_survey(struct hk_survey *s, char *comment, size_t cap)
+{
+    hk_survey_init(s);
+    rnd_id(s->interaction_id, sizeof s->interaction_id, true);
+    rnd_id(s->agent_id, sizeof s->agent_id, true);
+    snprintf(s->scenario, sizeof s->scenario, "%s", scenarios.names[rnd_below(scenarios.n)]);
+    if (rnd_below(3))
+        rnd_id(s->team_id, sizeof s->team_id, false);
+    if (rnd_below(3))
+        rnd_id(s->channel, sizeof s->channel, false);
+    static const char *const langs[] = {"en", "en-GB", "pt-BR", "zh-Hant-TW", "de"};
+    snprintf(s->language, sizeof s->language, "%s", langs[rnd_below(5)]);
+    s->submitted_at = NOW - (int64_t)rnd_below(90 * 86400);
+    for (int i = 0; i < HK_ANS_COUNT; i++)
+        if (rnd_below(4))
+            s->answers[i] = hk_answer_min[i] +
+                            (int)rnd_below((size_t)(hk_answer_max[i] - hk_answer_min[i] + 1));
+    for (int i = 0; i < HK_BEH_COUNT; i++)
+        if (rnd_below(3) == 0)
+            s->behaviors[i] = (int8_t)rnd_below(2);
+    if (rnd_below(5)) {
+        s->comment_len = rnd_comment(comment, cap);
+        s->comment = comment;
+    }
+}
+
+/* Canonical JSON of many generated surveys: the fast path takes it (when the survey is valid)
+ * and agrees with jansson; then single-byte mutations of it, which must agree too, whichever
+ * path answers. */
+static void test_parse_paths_agree(void **state)
+{
+    (void)state;
+    static char comment[HK_COMMENT_MAX + 64];
+    static const char noise[] = " \t\"\\{}[],:0123456789-.eEtfnu\x00\x80\xff";
+    struct hk_buf j;
+    hk_buf_init(&j, 1 << 20);
+    size_t fast = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        struct hk_survey gen, a, c;
+        struct hk_field_error e;
+        rnd_survey(&gen, comment, sizeof comment);
+        hk_buf_reset(&j);
+        assert_int_equal(hk_survey_to_json(&gen, &j), 0);
+        int rc = parse_len(j.data, j.len, NOW, &a, &e);
+        int rc_fast = hk_survey_parse_canonical(j.data, j.len, &scenarios, NOW, &c);
+        if (rc == 0) {
+            /* valid canonical input always takes the fast path */
+            if (rc_fast != 0)
+                fail_msg("not taken by the fast path: %s", j.data);
+            fast++;
+        } else {
+            assert_int_equal(rc_fast, 1);
+        }
+        hk_survey_clear(&c);
+        hk_survey_clear(&a);
+        /* a few mutations: replace, delete or insert one byte */
+        for (int m = 0; m < 3 && j.len > 2; m++) {
+            char buf[HK_COMMENT_MAX * 6 + 2048];
+            if (j.len + 2 > sizeof buf)
+                break;
+            memcpy(buf, j.data, j.len);
+            size_t len = j.len, at = rnd_below(len);
+            char ch = noise[rnd_below(sizeof noise - 1)];
+            switch (rnd_below(3)) {
+            case 0:
+                buf[at] = ch;
+                break;
+            case 1:
+                memmove(buf + at, buf + at + 1, len - at - 1);
+                len--;
+                break;
+            default:
+                memmove(buf + at + 1, buf + at, len - at);
+                buf[at] = ch;
+                len++;
+                break;
+            }
+            parse_len(buf, len, NOW, &a, &e);
+            hk_survey_clear(&a);
+        }
+        /* the same bytes judged against another clock: submitted_at in the future */
+        parse_len(j.data, j.len, gen.submitted_at - 86400 - 1, &a, &e);
+        hk_survey_clear(&a);
+    }
+    assert_true(fast > 10000);
+    hk_buf_free(&j);
+}
+
 static void test_validate_struct(void **state)
 {
     (void)state;
@@ -591,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_strictness),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_canonical_order),
+        cmocka_unit_test(test_parse_paths_agree),
         cmocka_unit_test(test_validate_struct),
         cmocka_unit_test(test_error_json),
         cmocka_unit_test(test_rfc3339),
