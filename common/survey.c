@@ -3,6 +3,7 @@
  * I/O. Every rule lives in one check_* helper shared by hk_survey_parse and hk_survey_validate,
  * so both report the same first error for the same input. */
 #include "hearken/survey.h"
+#include "hearken/utf8.h"
 #include "hearken/err.h"
 
 #include <jansson.h>
@@ -60,48 +61,6 @@ static bool id_valid(const char *s, size_t n)
     for (size_t i = 0; i < n; i++)
         if (!id_char((unsigned char)s[i]))
             return false;
-    return true;
-}
-
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static bool utf8_valid(const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        unsigned cp, min;
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-            cp = c & 0x1Fu;
-            min = 0x80;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            cp = c & 0x0Fu;
-            min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            cp = c & 0x07u;
-            min = 0x10000;
-        } else {
-            return false;
-        }
-        if (n - i <= need)
-            return false;
-        for (size_t k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += need + 1;
-    }
     return true;
 }
 
@@ -416,7 +375,7 @@ static int check_comment(const char *s, size_t n, struct hk_field_error *e)
                     HK_COMMENT_MAX, n);
     if (memchr(s, '\0', n))
         return fail(e, "invalid_field", "comment", "must not contain NUL characters");
-    if (!utf8_valid(s, n))
+    if (!hk_utf8_valid(s, n))
         return fail(e, "invalid_field", "comment", "must be valid UTF-8");
     return 0;
 }
@@ -843,7 +802,7 @@ static int fast_comment(struct fast *f, struct hk_survey *out)
         }
     }
     c[n] = '\0';
-    if (n > HK_COMMENT_MAX || !utf8_valid(c, n))
+    if (n > HK_COMMENT_MAX || !hk_utf8_valid(c, n))
         goto out_not_canonical;
     f->p = q + 1;
     if (is_blank(c, n)) { /* a blank comment says nothing; store none */
