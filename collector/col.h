@@ -66,6 +66,7 @@ void col_keys_free(struct col_keys *k);
 bool col_keys_match(const struct col_keys *k, const char *key, size_t len);
 
 struct col_ratelimit; /* ratelimit.c */
+struct col_writer;    /* writer.c */
 struct col_i18n;      /* i18n.c */
 struct col_lang;
 
@@ -80,6 +81,7 @@ struct col_app {
     char public_url[512];           /* no trailing slash */
     struct col_ratelimit *form_limiter, *links_limiter; /* NULL: no limit */
     struct col_i18n *i18n;                              /* the form's texts per language */
+    struct col_writer *writer; /* main.c; NULL: each thread writes to Redis itself */
 };
 
 /* Parses the options and builds app; returns 0, 1 for --help, or HK_ERR_INVALID with the
@@ -122,7 +124,8 @@ struct col_req {
     bool too_large;   /* the body passed its cap while streaming in; the rest is dropped */
     size_t discarded; /* bytes dropped since */
     uint64_t start_ns;
-    unsigned status; /* 0 until a response is queued */
+    unsigned status;     /* 0 until a response is queued */
+    struct col_job *job; /* POST /v1/surveys while its survey is with the writer (ingest.c) */
 };
 
 struct col_server;
@@ -160,6 +163,8 @@ int col_form_error_page(const struct col_req *r, const char *code, struct hk_buf
 
 /* ---- routes (ingest.c, read_api.c) ---- */
 
+/* May return 0 with nothing queued: the survey is with the writer and the connection
+ * suspended; libmicrohttpd calls the handler again once the writer resumes it (r->job). */
 int col_ingest_or_respond(struct col_req *r);
 int col_batch_or_respond(struct col_req *r);
 int col_links_or_respond(struct col_req *r);
@@ -199,6 +204,15 @@ int col_metrics_or_respond(struct col_req *r);
 struct col_ingest_result {
     char id[64]; /* new stream id, or the existing one for a duplicate */
 };
+/* One survey for the batch ingest script (col_store_ingest_many): iid and json in, rc and
+ * res out (rc as col_store_ingest's). */
+struct col_store_item {
+    const char *iid;
+    const char *json;
+    size_t len;
+    int rc;
+    struct col_ingest_result res;
+};
 /* The one ingest path of the API, the batch and the form (ingest.c): redacts the comment
  * (unless --no-redact), writes the canonical JSON and runs the atomic ingest script; counts
  * the outcome. 0, HK_ERR_DUPLICATE, HK_ERR_BUSY, HK_ERR_UNAVAILABLE, HK_ERR_NOMEM. */
@@ -206,6 +220,10 @@ int col_ingest_store(const struct col_app *app, struct hk_survey *s, struct col_
 /* 0 (stored), HK_ERR_DUPLICATE, HK_ERR_BUSY, HK_ERR_UNAVAILABLE. */
 int col_store_ingest(const struct col_app *app, const char *iid, const char *json, size_t len,
                      struct col_ingest_result *out);
+/* Stores n surveys in one round trip: one script call that dedupes and appends each in turn
+ * (each survey atomic, the backlog read once). Sets every item's rc; returns 0, or
+ * HK_ERR_UNAVAILABLE when Redis could not be asked (then every item's rc says so too). */
+int col_store_ingest_many(const struct col_app *app, struct col_store_item *items, size_t n);
 int col_store_ping(const struct col_app *app);
 /* This thread's live context, or NULL while Redis is unreachable (backoff in progress). */
 redisContext *col_store_context(const struct col_app *app);
@@ -218,6 +236,33 @@ int col_store_prepare(const struct col_app *app, redisContext *c, char sha[41]);
 /* Frees this thread's context (also done automatically at thread exit). */
 void col_store_thread_close(void);
 void col_store_global_init(void);
+
+/* ---- writer.c: one thread per process that group-commits surveys to Redis ---- */
+
+/* A survey on its way to Redis: the canonical JSON in, the script's outcome out. */
+struct col_job {
+    struct col_job *next;
+    char iid[HK_ID_MAX + 1];
+    struct hk_buf json;
+    struct MHD_Connection *conn; /* suspended, resumed once rc is set; NULL: a waiter */
+    int rc;                      /* as col_store_ingest's, set by the writer */
+    bool done;
+    struct col_ingest_result res;
+};
+
+/* Starts the thread; it connects to Redis (with backoff) on its own. NULL on failure. */
+struct col_writer *col_writer_start(const struct col_app *app, char *err, size_t errlen);
+/* Suspends job->conn and queues job; the writer resumes the connection once job->rc is set.
+ * Must be called from libmicrohttpd's handler. HK_ERR_UNAVAILABLE (nothing suspended) once
+ * the writer is stopping. */
+int col_writer_submit_suspend(struct col_writer *w, struct col_job *job);
+/* Queues job and waits for its outcome (the batch and the form); returns job->rc. */
+int col_writer_submit_wait(struct col_writer *w, struct col_job *job);
+/* Refuses new jobs, writes and answers every queued one, joins the thread. */
+void col_writer_stop(struct col_writer *w);
+void col_writer_destroy(struct col_writer *w);
+/* Frees a job of col_ingest_or_respond (http.c, when its request ends). NULL is fine. */
+void col_ingest_job_free(struct col_job *job);
 
 /* ---- metrics.c ---- */
 

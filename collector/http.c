@@ -127,7 +127,9 @@ static int respond_error(struct col_req *r, unsigned status, const char *code, c
     int rc = hk_field_error_to_json(&fe, &b);
     if (!rc && extra) { /* splice "extra" into the error object: {"error":{…,extra}} */
         b.len -= 2;
-        rc = hk_buf_printf(&b, ",%s}}", extra);
+        b.data[b.len] = '\0';
+        if (!(rc = hk_buf_append_char(&b, ',')) && !(rc = hk_buf_append_str(&b, extra)))
+            rc = hk_buf_append_str(&b, "}}");
     }
     if (rc) {
         hk_buf_free(&b);
@@ -643,6 +645,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     hk_log(HK_LOG_DEBUG, "request", "route=%d status=%u us=%llu term=%d", (int)r->route, r->status,
            (unsigned long long)(ns / 1000), (int)toe);
     hk_buf_free(&r->body);
+    col_ingest_job_free(r->job);
     free(r);
     *req_cls = NULL;
     atomic_fetch_sub(&srv->inflight, 1);
@@ -749,8 +752,12 @@ struct col_server *col_server_start(const struct col_app *app, char *err, size_t
     if (hard < threads)
         hard = threads;
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+    /* poll(), not epoll: 0.9.75's epoll loop calls epoll_wait again, blocking, whenever one
+     * call returned exactly its 128-event maximum, before handling those 128 edge-triggered
+     * events; with 128 connections a thread (256 on 2 threads) every socket then holds a
+     * request nobody reads (bench/README.md). Suspend/resume: the writer (writer.c). */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
     srv->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
@@ -780,9 +787,15 @@ void col_server_stop(struct col_server *s, int drain_ms)
     MHD_socket fd = MHD_quiesce_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
-    /* in-flight requests finish; idle keep-alive connections are closed by the stop */
+    /* in-flight requests finish (the writer stores what is queued meanwhile); idle keep-alive
+     * connections are closed by the stop */
     struct timespec step = {0, 10 * 1000 * 1000};
     for (int waited = 0; waited < drain_ms && atomic_load(&s->inflight) > 0; waited += 10)
+        nanosleep(&step, NULL);
+    /* libmicrohttpd aborts when stopped with a connection still suspended: the writer answers
+     * and resumes every queued survey before it exits, then those answers go out */
+    col_writer_stop(s->app->writer);
+    for (int waited = 0; waited < 1000 && atomic_load(&s->inflight) > 0; waited += 10)
         nanosleep(&step, NULL);
     long long left = atomic_load(&s->inflight);
     MHD_stop_daemon(s->d);

@@ -1,6 +1,7 @@
-/* hearken-collector: reads the option table, starts the HTTP daemon, makes sure the consumer
- * group exists (retrying while Redis is down, without refusing to start), and on SIGTERM or
- * SIGINT stops accepting, lets in-flight requests finish and exits 0. */
+/* hearken-collector: reads the option table, starts the Redis writer and the HTTP daemon, makes
+ * sure the consumer group exists (retrying while Redis is down, without refusing to start), and
+ * on SIGTERM or SIGINT stops accepting, lets in-flight requests finish (queued surveys are
+ * written and answered) and exits 0. */
 #include "col.h"
 
 #include "hearken/err.h"
@@ -48,9 +49,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     col_store_global_init();
 
-    struct col_server *srv = col_server_start(&app, err, sizeof err);
+    app.writer = col_writer_start(&app, err, sizeof err);
+    struct col_server *srv = app.writer ? col_server_start(&app, err, sizeof err) : NULL;
     if (!srv) {
         hk_log(HK_LOG_ERROR, "start_failed", "reason=\"%s\"", err);
+        col_writer_destroy(app.writer);
         col_app_free(&app);
         return 1;
     }
@@ -72,6 +75,7 @@ int main(int argc, char **argv)
     }
     hk_log(HK_LOG_INFO, "stopping", "signal=%d drain_s=%lld", sig, app.cfg.drain_timeout);
     col_server_stop(srv, (int)app.cfg.drain_timeout * 1000);
+    col_writer_destroy(app.writer);
     col_store_thread_close();
     col_app_free(&app);
     return 0;

@@ -1,6 +1,7 @@
 /* The collector's Redis side: one hiredis context per libmicrohttpd thread (thread-local,
  * freed at thread exit), reconnect with backoff that never blocks a request for long, and the
- * atomic ingest script (dedupe + backlog check + XADD in one step, SPEC section 4). */
+ * atomic ingest scripts (dedupe + backlog check + XADD in one step, SPEC section 4): one survey
+ * a call, or n a call for the writer's group commit (writer.c). */
 #include "col.h"
 
 #include "hearken/err.h"
@@ -47,6 +48,52 @@ static const char ingest_lua[] =
     "redis.call('SET', KEYS[2], id)\n"
     "return {'ok', id}\n";
 
+/* The same steps for n surveys in one call, so the writer's group commit costs one round trip
+ * and, with appendfsync always, one fsync. KEYS[1] stream, KEYS[1 + i] survey i's dedupe key;
+ * ARGV[1] max backlog, ARGV[2] group, ARGV[2 + i] survey i's JSON. Returns {status1, id1,
+ * status2, id2, ...}. Each survey is deduped and appended in turn, so two of one interaction
+ * in the same call give ok then dup; the backlog is read once, at the first survey that needs
+ * it, and grows by one per append (no analyzer reads while a script runs). */
+static const char ingest_many_lua[] =
+    "local function backlog_now()\n"
+    "  local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1])\n"
+    "  if not ok then return 0 end\n"
+    "  for _, g in ipairs(groups) do\n"
+    "    local f = {}\n"
+    "    for i = 1, #g, 2 do f[g[i]] = g[i + 1] end\n"
+    "    if f['name'] == ARGV[2] then\n"
+    "      local lag = f['lag']\n"
+    "      if type(lag) ~= 'number' then lag = redis.call('XLEN', KEYS[1]) end\n"
+    "      return lag + (tonumber(f['pending']) or 0)\n"
+    "    end\n"
+    "  end\n"
+    "  return redis.call('XLEN', KEYS[1])\n"
+    "end\n"
+    "local limit = tonumber(ARGV[1])\n"
+    "local check = limit and limit > 0\n"
+    "local backlog = nil\n"
+    "local out = {}\n"
+    "for i = 2, #KEYS do\n"
+    "  local existing = redis.call('GET', KEYS[i])\n"
+    "  if existing then\n"
+    "    out[#out + 1] = 'dup'\n"
+    "    out[#out + 1] = existing\n"
+    "  else\n"
+    "    if check and backlog == nil then backlog = backlog_now() end\n"
+    "    if check and backlog >= limit then\n"
+    "      out[#out + 1] = 'busy'\n"
+    "      out[#out + 1] = tostring(backlog)\n"
+    "    else\n"
+    "      local id = redis.call('XADD', KEYS[1], '*', 'survey', ARGV[i + 1])\n"
+    "      redis.call('SET', KEYS[i], id)\n"
+    "      out[#out + 1] = 'ok'\n"
+    "      out[#out + 1] = id\n"
+    "      if backlog then backlog = backlog + 1 end\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
 #define BACKOFF_BASE_MS        100
 #define BACKOFF_MAX_MS         5000
 #define CONNECT_TIMEOUT_MAX_MS 1000
@@ -54,6 +101,7 @@ static const char ingest_lua[] =
 struct store {
     redisContext *c;
     char sha[41];
+    char sha_many[41];
     int attempt;          /* failed connects in a row */
     uint64_t next_try_ns; /* no connect before this, while Redis is down */
 };
@@ -161,7 +209,8 @@ static redisContext *store_connect(const struct col_app *app, struct store *s)
     redisContext *c = hk_redis_connect(
         &app->redis, timeout < CONNECT_TIMEOUT_MAX_MS ? timeout : CONNECT_TIMEOUT_MAX_MS, err,
         sizeof err);
-    if (c && col_store_prepare(app, c, s->sha)) {
+    if (c && (col_store_prepare(app, c, s->sha) ||
+              hk_redis_script_load(c, ingest_many_lua, s->sha_many))) {
         snprintf(err, sizeof err, "prepare: %s", c->err ? c->errstr : "script or group failed");
         redisFree(c);
         c = NULL;
@@ -261,6 +310,103 @@ int col_store_ingest(const struct col_app *app, const char *iid, const char *jso
         col_metrics_count(COL_CNT_REDIS_ERRORS);
     }
     freeReplyObject(r);
+    return rc;
+}
+
+/* One survey's {status, id} pair of the batch script's reply → its rc. */
+static int item_result(const redisReply *st, const redisReply *id, struct col_store_item *it)
+{
+    if (st->type != REDIS_REPLY_STRING || id->type != REDIS_REPLY_STRING)
+        return HK_ERR_UNAVAILABLE;
+    snprintf(it->res.id, sizeof it->res.id, "%s", id->str);
+    if (strcmp(st->str, "ok") == 0)
+        return 0;
+    if (strcmp(st->str, "dup") == 0)
+        return HK_ERR_DUPLICATE;
+    if (strcmp(st->str, "busy") == 0)
+        return HK_ERR_BUSY;
+    return HK_ERR_UNAVAILABLE;
+}
+
+#define DEDUPE_KEY_MAX (COL_PREFIX_MAX + 8 + HK_ID_MAX + 1)
+
+int col_store_ingest_many(const struct col_app *app, struct col_store_item *items, size_t n)
+{
+    struct store *s = store_get();
+    int rc = HK_ERR_UNAVAILABLE;
+    size_t argc = 2 * n + 6; /* EVALSHA sha numkeys stream keys… backlog group jsons… */
+    const char **argv = malloc(argc * sizeof *argv);
+    size_t *lens = malloc(argc * sizeof *lens);
+    char(*keys)[DEDUPE_KEY_MAX] = malloc(n * sizeof *keys);
+    redisReply *r = NULL;
+    for (size_t i = 0; i < n; i++)
+        items[i].rc = HK_ERR_UNAVAILABLE;
+    if (!argv || !lens || !keys) {
+        rc = HK_ERR_NOMEM;
+        goto out_free;
+    }
+    if (n == 0 || !s || !store_connect(app, s))
+        goto out_free;
+
+    char count[24], backlog[24];
+    int clen = snprintf(count, sizeof count, "%zu", n + 1);
+    int blen = snprintf(backlog, sizeof backlog, "%lld", app->cfg.max_backlog);
+    size_t plen = strlen(app->prefix);
+    argv[0] = "EVALSHA";
+    lens[0] = 7;
+    argv[1] = s->sha_many;
+    lens[1] = 40;
+    argv[2] = count;
+    lens[2] = (size_t)clen;
+    argv[3] = app->stream_key;
+    lens[3] = strlen(app->stream_key);
+    argv[4 + n] = backlog;
+    lens[4 + n] = (size_t)blen;
+    argv[5 + n] = COL_GROUP;
+    lens[5 + n] = sizeof COL_GROUP - 1;
+    for (size_t i = 0; i < n; i++) {
+        /* prefix + "iid:" + id, built by hand: this runs for every survey */
+        size_t ilen = strlen(items[i].iid);
+        memcpy(keys[i], app->prefix, plen);
+        memcpy(keys[i] + plen, "iid:", 4);
+        memcpy(keys[i] + plen + 4, items[i].iid, ilen + 1);
+        argv[4 + i] = keys[i];
+        lens[4 + i] = plen + 4 + ilen;
+        argv[6 + n + i] = items[i].json;
+        lens[6 + n + i] = items[i].len;
+    }
+    r = redisCommandArgv(s->c, (int)argc, argv, lens);
+    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(r);
+        argv[0] = "EVAL";
+        lens[0] = 4;
+        argv[1] = ingest_many_lua;
+        lens[1] = sizeof ingest_many_lua - 1;
+        r = redisCommandArgv(s->c, (int)argc, argv, lens);
+    }
+    if (!r) {
+        char why[128];
+        snprintf(why, sizeof why, "%s", s->c->errstr);
+        store_drop(s, why);
+        goto out_free;
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 * n) {
+        /* OOM under maxmemory noeviction, READONLY replica, ...: Redis refuses the work */
+        hk_log(HK_LOG_ERROR, "redis_ingest_error", "reply_type=%d surveys=%zu error=\"%.100s\"",
+               r->type, n, r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        col_metrics_count(COL_CNT_REDIS_ERRORS);
+        goto out_free;
+    }
+    for (size_t i = 0; i < n; i++)
+        items[i].rc = item_result(r->element[2 * i], r->element[2 * i + 1], &items[i]);
+    rc = 0;
+
+out_free:
+    if (r)
+        freeReplyObject(r);
+    free(keys);
+    free(lens);
+    free(argv);
     return rc;
 }
 
