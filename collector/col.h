@@ -229,8 +229,6 @@ int col_store_ping(const struct col_app *app);
 redisContext *col_store_context(const struct col_app *app);
 /* After a failed call on the context from col_store_context: drops it if it is dead. */
 void col_store_check(redisContext *c);
-/* Stream length and backlog (lag + pending of the analyzers group); HK_ERR_UNAVAILABLE. */
-int col_store_stream_stats(const struct col_app *app, long long *length, long long *backlog);
 /* Creates the consumer group (ignoring BUSYGROUP) and loads the script; called on connect. */
 int col_store_prepare(const struct col_app *app, redisContext *c, char sha[41]);
 /* Frees this thread's context (also done automatically at thread exit). */
