@@ -67,6 +67,10 @@ def value(samples, name, labels=""):
 
 
 def test_names_and_format():
+    # a request is counted when libmicrohttpd reports it complete, a moment after the client
+    # has its answer: wait until the harness's own /healthz calls show up
+    hk.wait_until(lambda: "hearken_http_requests_total{" in scrape(), timeout=5,
+                  what="request counters")
     m = parse(scrape())
     for name in ["hearken_http_requests_total", "hearken_surveys_accepted_total",
                  "hearken_redis_up", "hearken_stream_length", "hearken_stream_backlog",
