@@ -323,6 +323,9 @@ static int keep_negative_cues(struct an_worker *w, struct an_item *it, const str
             rc = hk_buf_append_str(b, hk_behavior_names[(cue->dim - AN_DIM_COUNT) % HK_BEH_COUNT]);
         if (!rc)
             rc = hk_buf_append_char(b, '|');
+        /* "never apologised" is evidence as "not apologized", not as the entry alone */
+        if (!rc && cue->negated)
+            rc = hk_buf_append_str(b, "not ");
         if (!rc)
             rc = hk_buf_append_str(b, cue->entry);
         if (!rc)
