@@ -664,23 +664,32 @@ const char *hk_rollup_behavior_state(const struct hk_rollup_counts *c, int beh)
  *   KEYS[1] stream, KEYS[2] dead-letter stream,
  *   KEYS[3 .. 2+nh]          rollup hashes
  *   KEYS[3+nh .. 2+2nh]      their index sets, in the same order
- *   KEYS[3+2nh .. 2+2nh+nz]  cue sorted sets, one per (key, member) pair (keys may repeat)
+ *   KEYS[3+2nh .. 2+2nh+nz]  cue sorted sets, each once
  *   ARGV[1] group, ARGV[2] nok, ARGV[3] ndead, ARGV[4] nh, ARGV[5] nz, ARGV[6] lowest id,
- *   ARGV[7] highest, then nok ids to count, ndead x (id, reason, survey),
- *   then nh x (index member, nfields, field, increment, field, increment, ...),
- *   then nz x (member, increment)
+ *   ARGV[7] highest, ARGV[8] the field names (MessagePack array of strings),
+ *   ARGV[9] the increments (MessagePack array of nh arrays [index member, field number,
+ *   increment, field number, increment, ...], field numbers 1-based into ARGV[8]),
+ *   ARGV[10] the cue counts (MessagePack array of nz arrays [member, increment, ...], one
+ *   per cue set in KEYS order),
+ *   then nok ids to count, ndead x (id, reason, survey).
+ * One packed argument per kind instead of one ARGV string per field name and increment:
+ * cmsgpack decodes in C, where ~70,000 ARGV strings per batch cost Redis more than the
+ * commands. Increments at or beyond 1e14 are packed as decimal strings (doubles lose digits).
  * Every id must still be pending in the group. If one is not (another worker counted it
  * after reclaiming it), nothing changes and the reply is the array of those ids: the caller
  * drops them and calls again with the rest. Otherwise it XACKs all ids first (the commit
  * marker), writes the dead letters, the increments and the cue counts, and replies OK.
  * Everything that could fail is checked before anything is written (redis.call errors do not
  * roll back): key types, and that every counter it adds to holds an integer; "#!lua" makes
- * Redis refuse the whole script up front when over maxmemory.
- * Counters are read with one HMGET per hash and written with one HSET (and the index SADD only
- * when the member is new) instead of one HINCRBY per field: a batch touches thousands of
- * fields, and each redis.call costs Redis far more than the addition. Lua numbers are doubles
- * and Redis turns them into strings with %.14g, so a field whose old value, increment or sum
- * reaches 1e14 falls back to HINCRBY (exact in 64 bits); below that the sum is exact and is
+ * Redis refuse the whole script up front when over maxmemory. The new values are computed
+ * during that check, so the write pass only issues commands.
+ * Counters are read with one HMGET per hash and written with one HSET instead of one HINCRBY
+ * per field; each index set gets one SADD of all its members (members already there change
+ * nothing and are not propagated); each cue set one ZMSCORE and one ZADD of the new scores
+ * instead of one ZINCRBY per member (counts are integers, exact as doubles). A batch touches
+ * thousands of fields, and each redis.call costs Redis far more than the addition. Lua numbers are
+ * doubles and Redis turns them into strings with %.14g, so a field whose old value, increment or
+ * sum reaches 1e14 falls back to HINCRBY (exact in 64 bits); below that the sum is exact and is
  * written as a plain integer.
  * The scored-survey records are not written here: they are idempotent (the same survey
  * scores the same), so the worker SETs them with plain commands just before this call, which
@@ -690,7 +699,7 @@ const char hk_rollup_apply_lua[] =
     "local s, g = KEYS[1], ARGV[1]\n"
     "local nok, ndead, nh = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local nz = tonumber(ARGV[5])\n"
-    "local ids, a = {}, 8\n"
+    "local ids, a = {}, 11\n"
     "for i = 1, nok do ids[#ids + 1] = ARGV[a]; a = a + 1 end\n"
     "for i = 1, ndead do ids[#ids + 1] = ARGV[a]; a = a + 3 end\n"
     "local gone = {}\n"
@@ -716,69 +725,100 @@ const char hk_rollup_apply_lua[] =
     "  return t ~= 'none' and t ~= want\n"
     "end\n"
     "if ndead > 0 and bad(KEYS[2], 'stream') then return wrong('dead-letter stream', KEYS[2]) end\n"
-    "local cur, isnew, fa = {}, {}, {}\n"
-    "local b = a\n"
-    "for i = 3, 2 + nh do\n"
-    "  local nf = tonumber(ARGV[b + 1])\n"
+    "local names = cmsgpack.unpack(ARGV[8])\n"
+    "local hs = cmsgpack.unpack(ARGV[9])\n"
+    "local zs = cmsgpack.unpack(ARGV[10])\n"
+    "if #hs ~= nh or #zs ~= nz then return redis.error_reply('ERR hearken bad apply "
+    "arguments') end\n"
+    "local sets, bigs, ix, ixk = {}, {}, {}, {}\n"
+    "local match, abs, str, dec = string.match, math.abs, tostring, {}\n"
+    "for i = 1, nh do\n"
+    "  local t, k = hs[i], KEYS[2 + i]\n"
+    "  local nf = (#t - 1) / 2\n"
     "  local f = {}\n"
-    "  for j = 1, nf do f[j] = ARGV[b + 2 * j] end\n"
-    "  local v = nf > 0 and redis.pcall('HMGET', KEYS[i], unpack(f)) or {}\n"
-    "  if v['err'] then return wrong('rollup key', KEYS[i]) end\n"
+    "  for j = 1, nf do f[j] = names[t[2 * j]] end\n"
+    "  local v = nf > 0 and redis.pcall('HMGET', k, unpack(f)) or {}\n"
+    "  if v['err'] then return wrong('rollup key', k) end\n"
+    "  local set, n, big = {}, 0, false\n"
     "  for j = 1, nf do\n"
-    "    if v[j] then\n"
-    "      local x = tonumber(v[j])\n"
-    "      if x and (x >= 1e14 or x <= -1e14) and (not string.match(v[j], '^%-?%d+$') or\n"
-    "          math.abs(x + tonumber(ARGV[b + 2 * j + 1])) >= 9e18) then x = nil end\n"
+    "    local inc = t[2 * j + 1]\n"
+    "    local y, x = tonumber(inc), 0\n"
+    "    local old = v[j]\n"
+    "    if old then\n"
+    "      x = tonumber(old)\n"
+    "      if x and (x >= 1e14 or x <= -1e14) and (not match(old, '^%-?%d+$') or\n"
+    "          abs(x + y) >= 9e18) then x = nil end\n"
     "      if not x or x % 1 ~= 0 then\n"
-    "        return wrong('rollup key', KEYS[i] .. ' field ' .. f[j] .. ' (not an integer)')\n"
+    "        return wrong('rollup key', k .. ' field ' .. f[j] .. ' (not an integer)')\n"
     "      end\n"
-    "      v[j] = x\n"
+    "    end\n"
+    "    local z = x + y\n"
+    "    if x < 1e14 and x > -1e14 and y < 1e14 and y > -1e14 and z < 1e14 and z > -1e14 then\n"
+    "      set[n + 1] = f[j]\n"
+    "      local d = dec[z]\n"
+    "      if not d then d = str(z); dec[z] = d end\n"
+    "      set[n + 2] = d\n"
+    "      n = n + 2\n"
+    "    else\n"
+    "      big = big or {}\n"
+    "      big[#big + 1] = f[j]\n"
+    "      big[#big + 1] = tostring(inc)\n"
     "    end\n"
     "  end\n"
-    "  local m = redis.pcall('SISMEMBER', KEYS[i + nh], ARGV[b])\n"
-    "  if type(m) == 'table' then return wrong('rollup index', KEYS[i + nh]) end\n"
-    "  cur[i], isnew[i], fa[i] = v, m == 0, b\n"
-    "  b = b + 2 + 2 * nf\n"
-    "end\n"
-    "local zok = {}\n"
-    "for i = 3 + 2 * nh, 2 + 2 * nh + nz do\n"
-    "  if not zok[KEYS[i]] then\n"
-    "    if bad(KEYS[i], 'zset') then return wrong('cue key', KEYS[i]) end\n"
-    "    zok[KEYS[i]] = true\n"
+    "  sets[i], bigs[i] = set, big\n"
+    "  local ik = KEYS[i + 2 + nh]\n"
+    "  local im = ix[ik]\n"
+    "  if not im then\n"
+    "    if bad(ik, 'set') then return wrong('rollup index', ik) end\n"
+    "    im = {}\n"
+    "    ix[ik] = im\n"
+    "    ixk[#ixk + 1] = ik\n"
     "  end\n"
+    "  im[#im + 1] = t[1]\n"
+    "end\n"
+    "local zw = {}\n"
+    "for i = 1, nz do\n"
+    "  local k, t = KEYS[2 + 2 * nh + i], zs[i]\n"
+    "  local m, add = {}, {}\n"
+    "  for j = 1, #t / 2 do m[j] = t[2 * j - 1] end\n"
+    "  for c = 1, #m, 1000 do\n"
+    "    local sc = redis.pcall('ZMSCORE', k, unpack(m, c, math.min(c + 999, #m)))\n"
+    "    if sc['err'] then return wrong('cue key', k) end\n"
+    "    for j = 1, #sc do\n"
+    "      local q = c + j - 1\n"
+    "      add[2 * q - 1] = (tonumber(sc[j]) or 0) + t[2 * q]\n"
+    "      add[2 * q] = m[q]\n"
+    "    end\n"
+    "  end\n"
+    "  zw[i] = add\n"
     "end\n"
     "for i = 1, #ids, 1000 do\n"
     "  redis.call('XACK', s, g, unpack(ids, i, math.min(i + 999, #ids)))\n"
     "end\n"
-    "a = 8 + nok\n"
+    "a = 11 + nok\n"
     "for i = 1, ndead do\n"
     "  redis.call('XADD', KEYS[2], '*', 'id', ARGV[a], 'reason', ARGV[a + 1], 'survey', ARGV[a + "
     "2])\n"
     "  a = a + 3\n"
     "end\n"
-    "for i = 3, 2 + nh do\n"
-    "  local h, v, c = KEYS[i], cur[i], fa[i]\n"
-    "  local nf = tonumber(ARGV[c + 1])\n"
-    "  local set, n = {}, 0\n"
-    "  for j = 1, nf do\n"
-    "    local f, inc = ARGV[c + 2 * j], ARGV[c + 2 * j + 1]\n"
-    "    local x, y = v[j] or 0, tonumber(inc)\n"
-    "    local z = x + y\n"
-    "    if x < 1e14 and x > -1e14 and y < 1e14 and y > -1e14 and z < 1e14 and z > -1e14 then\n"
-    "      set[n + 1] = f\n"
-    "      set[n + 2] = z\n"
-    "      n = n + 2\n"
-    "    else\n"
-    "      redis.call('HINCRBY', h, f, inc)\n"
-    "    end\n"
-    "  end\n"
+    "for i = 1, nh do\n"
+    "  local h, set, big = KEYS[2 + i], sets[i], bigs[i]\n"
     "  if #set > 0 then redis.call('HSET', h, unpack(set)) end\n"
-    "  if isnew[i] then redis.call('SADD', KEYS[i + nh], ARGV[c]) end\n"
+    "  if big then\n"
+    "    for j = 1, #big, 2 do redis.call('HINCRBY', h, big[j], big[j + 1]) end\n"
+    "  end\n"
     "end\n"
-    "a = b\n"
-    "for i = 3 + 2 * nh, 2 + 2 * nh + nz do\n"
-    "  redis.call('ZINCRBY', KEYS[i], ARGV[a + 1], ARGV[a])\n"
-    "  a = a + 2\n"
+    "for i = 1, #ixk do\n"
+    "  local im = ix[ixk[i]]\n"
+    "  for c = 1, #im, 1000 do\n"
+    "    redis.call('SADD', ixk[i], unpack(im, c, math.min(c + 999, #im)))\n"
+    "  end\n"
+    "end\n"
+    "for i = 1, nz do\n"
+    "  local add = zw[i]\n"
+    "  for c = 1, #add, 2000 do\n"
+    "    redis.call('ZADD', KEYS[2 + 2 * nh + i], unpack(add, c, math.min(c + 1999, #add)))\n"
+    "  end\n"
     "end\n"
     "return redis.status_reply('OK')\n";
 
@@ -786,6 +826,7 @@ void hk_rollup_argv_init(struct hk_rollup_argv *av)
 {
     memset(av, 0, sizeof *av);
     hk_buf_init(&av->nums, (size_t)1 << 30);
+    hk_buf_init(&av->pack, (size_t)1 << 30);
 }
 
 void hk_rollup_argv_free(struct hk_rollup_argv *av)
@@ -793,6 +834,8 @@ void hk_rollup_argv_free(struct hk_rollup_argv *av)
     free(av->argv);
     free(av->argvlen);
     hk_buf_free(&av->nums);
+    hk_buf_free(&av->pack);
+    free(av->cues);
     memset(av, 0, sizeof *av);
 }
 
@@ -803,9 +846,8 @@ static void push(struct hk_rollup_argv *av, const char *p, size_t len)
     av->argc++;
 }
 
-/* Appends the decimal form of v to nums (space reserved by the caller, so it never moves)
- * and pushes it. */
-static void push_num(struct hk_rollup_argv *av, int64_t v)
+/* Writes the decimal form of v at p (room for 21 bytes) and returns its length. */
+static size_t fmt_num(char *p, int64_t v)
 {
     char tmp[24];
     size_t n = 0;
@@ -814,15 +856,99 @@ static void push_num(struct hk_rollup_argv *av, int64_t v)
         tmp[n++] = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    char *p = av->nums.data + av->nums.len;
     size_t len = 0;
     if (v < 0)
         p[len++] = '-';
     while (n)
         p[len++] = tmp[--n];
+    return len;
+}
+
+/* Appends the decimal form of v to nums (space reserved by the caller, so it never moves)
+ * and pushes it. */
+static void push_num(struct hk_rollup_argv *av, int64_t v)
+{
+    char *p = av->nums.data + av->nums.len;
+    size_t len = fmt_num(p, v);
     p[len] = '\0';
     av->nums.len += len + 1;
     push(av, p, len);
+}
+
+/* ---- MessagePack, the subset the script's cmsgpack.unpack reads. The caller reserves
+ * room first (at most MP_HDR bytes per header or number plus the string bytes), so these
+ * write without checks. */
+#define MP_HDR 24
+static void mp_put(struct hk_buf *o, uint8_t tag, uint64_t v, int nbytes)
+{
+    unsigned char *p = (unsigned char *)o->data + o->len;
+    size_t n = 0;
+    if (tag)
+        p[n++] = tag;
+    for (int i = nbytes - 1; i >= 0; i--)
+        p[n++] = (unsigned char)(v >> (8 * i));
+    o->len += n;
+    o->data[o->len] = '\0';
+}
+
+static void mp_array(struct hk_buf *o, size_t n)
+{
+    if (n < 16)
+        mp_put(o, 0, 0x90 | n, 1);
+    else if (n <= 0xffff)
+        mp_put(o, 0xdc, n, 2);
+    else
+        mp_put(o, 0xdd, n, 4);
+}
+
+static void mp_str(struct hk_buf *o, const char *s, size_t len)
+{
+    if (len < 32)
+        mp_put(o, 0, 0xa0 | len, 1);
+    else if (len <= 0xff)
+        mp_put(o, 0xd9, len, 1);
+    else if (len <= 0xffff)
+        mp_put(o, 0xda, len, 2);
+    else
+        mp_put(o, 0xdb, len, 4);
+    memcpy(o->data + o->len, s, len);
+    o->len += len;
+    o->data[o->len] = '\0';
+}
+
+/* Integers the script adds: exact as Lua doubles below 1e14, decimal strings beyond. */
+static void mp_int(struct hk_buf *o, int64_t v)
+{
+    if (v >= 0 && v < 128)
+        mp_put(o, 0, (uint64_t)v, 1);
+    else if (v < 0 && v >= -32)
+        mp_put(o, 0, (uint64_t)v & 0xff, 1);
+    else if (v > 0 && v <= 0xffff)
+        mp_put(o, 0xcd, (uint64_t)v, 2);
+    else if (v >= INT32_MIN && v <= INT32_MAX)
+        mp_put(o, 0xd2, (uint64_t)(uint32_t)(int32_t)v, 4);
+    else if (v > -100000000000000LL && v < 100000000000000LL)
+        mp_put(o, 0xd3, (uint64_t)v, 8);
+    else {
+        char d[24];
+        mp_str(o, d, fmt_num(d, v));
+    }
+}
+
+static int cue_key_cmp(const void *pa, const void *pb)
+{
+    const struct hk_rollup_cue *x = *(const struct hk_rollup_cue *const *)pa;
+    const struct hk_rollup_cue *y = *(const struct hk_rollup_cue *const *)pb;
+    size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+    int r = memcmp(x->key, y->key, n);
+    if (r)
+        return r;
+    return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
+}
+
+static bool cue_same_key(const struct hk_rollup_cue *x, const struct hk_rollup_cue *y)
+{
+    return x->key_len == y->key_len && memcmp(x->key, y->key, x->key_len) == 0;
 }
 
 /* Stream ids "ms-seq" compare numerically. */
@@ -868,12 +994,37 @@ int hk_rollup_apply_argv(struct hk_rollup_argv *av, const char *sha, const char 
             hi_seq = seq;
         }
     }
-    for (size_t i = 0; i < b->n; i++)
+    size_t packed = 3 * MP_HDR;
+    for (size_t i = 0; i < b->n; i++) {
         for (int f = 0; f < HK_RF_COUNT; f++)
             nfields += b->e[i].c.v[f] != 0;
+        packed += 2 * MP_HDR + b->e[i].member_len;
+    }
+    for (size_t i = 0; i < b->ncue; i++)
+        packed += 2 * MP_HDR + b->cue[i].member_len;
+    for (int f = 0; f < HK_RF_COUNT; f++)
+        packed += MP_HDR + strlen(hk_rollup_field_names[f]);
+    packed += 2 * MP_HDR * nfields;
 
-    size_t nkeys = 2 + 2 * b->n + b->ncue;
-    size_t need = 3 + nkeys + 7 + nok + 3 * ndead + 2 * b->n + 2 * nfields + 2 * b->ncue;
+    /* cue counts grouped by sorted set: one ZMSCORE and one ZADD per set in the script */
+    if (b->ncue > av->cues_cap) {
+        const struct hk_rollup_cue **cues = realloc(av->cues, b->ncue * sizeof *cues);
+        if (!cues)
+            return HK_ERR_NOMEM;
+        av->cues = cues;
+        av->cues_cap = b->ncue;
+    }
+    for (size_t i = 0; i < b->ncue; i++)
+        av->cues[i] = &b->cue[i];
+    if (b->ncue > 1)
+        qsort(av->cues, b->ncue, sizeof *av->cues, cue_key_cmp);
+    size_t nz = 0;
+    for (size_t i = 0; i < b->ncue; i++)
+        nz += i == 0 || !cue_same_key(av->cues[i - 1], av->cues[i]);
+    packed += MP_HDR * nz;
+
+    size_t nkeys = 2 + 2 * b->n + nz;
+    size_t need = 3 + nkeys + 10 + nok + 3 * ndead;
     if (need > av->cap) {
         const char **argv = realloc(av->argv, need * sizeof *argv);
         if (!argv)
@@ -886,11 +1037,48 @@ int hk_rollup_apply_argv(struct hk_rollup_argv *av, const char *sha, const char 
         av->cap = need;
     }
     hk_buf_reset(&av->nums);
-    size_t nnums = 5 + b->n + nfields + b->ncue;
-    int rc = hk_buf_reserve(&av->nums, nnums * 22);
+    int rc = hk_buf_reserve(&av->nums, 5 * 22);
+    if (rc)
+        return rc;
+    hk_buf_reset(&av->pack);
+    rc = hk_buf_reserve(&av->pack, packed);
     if (rc)
         return rc;
     av->argc = 0;
+
+    /* the three packed arguments, built before any pointer into pack is taken */
+    struct hk_buf *o = &av->pack;
+    mp_array(o, HK_RF_COUNT);
+    for (int f = 0; f < HK_RF_COUNT; f++)
+        mp_str(o, hk_rollup_field_names[f], strlen(hk_rollup_field_names[f]));
+    size_t names_len = o->len;
+    mp_array(o, b->n);
+    for (size_t i = 0; i < b->n; i++) {
+        const struct hk_rollup_entry *e = &b->e[i];
+        size_t nf = 0;
+        for (int f = 0; f < HK_RF_COUNT; f++)
+            nf += e->c.v[f] != 0;
+        mp_array(o, 1 + 2 * nf);
+        mp_str(o, e->member, e->member_len);
+        for (int f = 0; f < HK_RF_COUNT; f++) {
+            if (!e->c.v[f])
+                continue;
+            mp_int(o, f + 1);
+            mp_int(o, e->c.v[f]);
+        }
+    }
+    size_t incs_end = o->len;
+    mp_array(o, nz);
+    for (size_t i = 0; i < b->ncue;) {
+        size_t j = i + 1;
+        while (j < b->ncue && cue_same_key(av->cues[i], av->cues[j]))
+            j++;
+        mp_array(o, 2 * (j - i));
+        for (; i < j; i++) {
+            mp_str(o, av->cues[i]->member, av->cues[i]->member_len);
+            mp_int(o, av->cues[i]->n);
+        }
+    }
 
     push(av, "EVALSHA", 7);
     push(av, sha, strlen(sha));
@@ -902,15 +1090,19 @@ int hk_rollup_apply_argv(struct hk_rollup_argv *av, const char *sha, const char 
     for (size_t i = 0; i < b->n; i++)
         push(av, b->e[i].index_key, b->e[i].index_key_len);
     for (size_t i = 0; i < b->ncue; i++)
-        push(av, b->cue[i].key, b->cue[i].key_len);
+        if (i == 0 || !cue_same_key(av->cues[i - 1], av->cues[i]))
+            push(av, av->cues[i]->key, av->cues[i]->key_len);
 
     push(av, group, strlen(group));
     push_num(av, (int64_t)nok);
     push_num(av, (int64_t)ndead);
     push_num(av, (int64_t)b->n);
-    push_num(av, (int64_t)b->ncue);
+    push_num(av, (int64_t)nz);
     push(av, lo->id, lo->id_len);
     push(av, hi->id, hi->id_len);
+    push(av, o->data, names_len);
+    push(av, o->data + names_len, incs_end - names_len);
+    push(av, o->data + incs_end, o->len - incs_end);
     for (size_t i = 0; i < nitems; i++) {
         if (items[i].dead)
             continue;
@@ -922,24 +1114,6 @@ int hk_rollup_apply_argv(struct hk_rollup_argv *av, const char *sha, const char 
         push(av, items[i].id, items[i].id_len);
         push(av, items[i].reason, items[i].reason_len);
         push(av, items[i].survey ? items[i].survey : "", items[i].survey_len);
-    }
-    for (size_t i = 0; i < b->n; i++) {
-        const struct hk_rollup_entry *e = &b->e[i];
-        int64_t nf = 0;
-        for (int f = 0; f < HK_RF_COUNT; f++)
-            nf += e->c.v[f] != 0;
-        push(av, e->member, e->member_len);
-        push_num(av, nf);
-        for (int f = 0; f < HK_RF_COUNT; f++) {
-            if (!e->c.v[f])
-                continue;
-            push(av, hk_rollup_field_names[f], strlen(hk_rollup_field_names[f]));
-            push_num(av, e->c.v[f]);
-        }
-    }
-    for (size_t i = 0; i < b->ncue; i++) {
-        push(av, b->cue[i].member, b->cue[i].member_len);
-        push_num(av, b->cue[i].n);
     }
     return 0;
 }

@@ -3,7 +3,7 @@
  * window of days into the /v1/rollups answer. Keys and field layout: common/rollup.c.
  *
  * Ownership: a struct hk_rollup_batch owns its keys and counters; the argv built by
- * hk_rollup_apply_argv points into the batch, the items and its own number arena, so it is
+ * hk_rollup_apply_argv points into the batch, the items and its own arenas, so it is
  * valid until any of them changes. Nothing here keeps a redisContext. */
 #ifndef HEARKEN_ROLLUP_H
 #define HEARKEN_ROLLUP_H
@@ -177,13 +177,17 @@ struct hk_rollup_argv {
     const char **argv;
     size_t *argvlen;
     size_t argc, cap;
-    struct hk_buf nums; /* the decimal numbers argv points at */
+    struct hk_buf nums;                /* the decimal numbers argv points at */
+    struct hk_buf pack;                /* the MessagePack arguments argv points at */
+    const struct hk_rollup_cue **cues; /* scratch: the batch's cue counts by sorted set */
+    size_t cues_cap;
 };
 
 void hk_rollup_argv_init(struct hk_rollup_argv *av);
 void hk_rollup_argv_free(struct hk_rollup_argv *av);
 
-/* Builds EVALSHA sha ... for the items and the batch's increments and cue counts. */
+/* Builds EVALSHA sha ... for the items and the batch's increments and cue counts (the
+ * increments and cue counts as MessagePack arguments; layout above the script). */
 int hk_rollup_apply_argv(struct hk_rollup_argv *av, const char *sha, const char *stream_key,
                          const char *dead_key, const char *group,
                          const struct hk_rollup_item *items, size_t nitems,

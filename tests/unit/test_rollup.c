@@ -332,6 +332,81 @@ static bool arg_is(const struct hk_rollup_argv *av, size_t i, const char *s)
            memcmp(av->argv[i], s, av->argvlen[i]) == 0;
 }
 
+/* A reader of the MessagePack subset the script gets (what cmsgpack.unpack would see). */
+struct mp {
+    const unsigned char *p, *end;
+};
+
+static uint64_t mp_be(struct mp *m, int n)
+{
+    uint64_t v = 0;
+    assert_true(m->end - m->p >= n);
+    for (int i = 0; i < n; i++)
+        v = v << 8 | *m->p++;
+    return v;
+}
+
+static size_t mp_array_len(struct mp *m)
+{
+    unsigned t = (unsigned)mp_be(m, 1);
+    if ((t & 0xf0) == 0x90)
+        return t & 0x0f;
+    if (t == 0xdc)
+        return (size_t)mp_be(m, 2);
+    assert_int_equal(t, 0xdd);
+    return (size_t)mp_be(m, 4);
+}
+
+/* A string's bytes (copied into out, NUL-terminated). */
+static void mp_string(struct mp *m, char *out, size_t cap)
+{
+    unsigned t = (unsigned)mp_be(m, 1);
+    size_t len;
+    if ((t & 0xe0) == 0xa0)
+        len = t & 0x1f;
+    else if (t == 0xd9)
+        len = (size_t)mp_be(m, 1);
+    else if (t == 0xda)
+        len = (size_t)mp_be(m, 2);
+    else {
+        assert_int_equal(t, 0xdb);
+        len = (size_t)mp_be(m, 4);
+    }
+    assert_true(len < cap && m->end - m->p >= (ptrdiff_t)len);
+    memcpy(out, m->p, len);
+    out[len] = '\0';
+    m->p += len;
+}
+
+/* An integer; one packed as a decimal string (at or beyond 1e14) is parsed back. */
+static int64_t mp_integer(struct mp *m)
+{
+    unsigned t = *m->p;
+    if ((t & 0xe0) == 0xa0 || t == 0xd9) {
+        char d[32];
+        mp_string(m, d, sizeof d);
+        return strtoll(d, NULL, 10);
+    }
+    m->p++;
+    if (t < 0x80)
+        return (int64_t)t;
+    if (t >= 0xe0)
+        return (int64_t)t - 256;
+    if (t == 0xcd)
+        return (int64_t)mp_be(m, 2);
+    if (t == 0xd2)
+        return (int32_t)(uint32_t)mp_be(m, 4);
+    assert_int_equal(t, 0xd3);
+    return (int64_t)mp_be(m, 8);
+}
+
+static struct mp mp_of(const struct hk_rollup_argv *av, size_t i)
+{
+    assert_true(i < av->argc);
+    return (struct mp){(const unsigned char *)av->argv[i],
+                       (const unsigned char *)av->argv[i] + av->argvlen[i]};
+}
+
 static void test_apply_argv_layout(void **state)
 {
     (void)state;
@@ -368,53 +443,122 @@ static void test_apply_argv_layout(void **state)
     assert_true(arg_is(&av, 9, "p:ri:2026-01-02:all"));
     size_t a = 13; /* ARGV[1] */
     assert_true(arg_is(&av, a, "analyzers"));
-    assert_true(arg_is(&av, a + 1, "1"));                /* nok */
-    assert_true(arg_is(&av, a + 2, "1"));                /* ndead */
-    assert_true(arg_is(&av, a + 3, "4"));                /* nh */
-    assert_true(arg_is(&av, a + 4, "0"));                /* nz */
-    assert_true(arg_is(&av, a + 5, "1700000000000-9"));  /* lowest id, numerically */
-    assert_true(arg_is(&av, a + 6, "1700000000000-10")); /* highest */
-    assert_true(arg_is(&av, a + 7, "1700000000000-10")); /* ids to count */
-    assert_true(arg_is(&av, a + 8, "1700000000000-9"));  /* dead: id, reason, survey */
-    assert_true(arg_is(&av, a + 9, "bad"));
-    assert_true(arg_is(&av, a + 10, "{x"));
-    /* first hash: member, 4 fields (n, ces_n, ces_sum, ces_sq), pairs */
-    assert_true(arg_is(&av, a + 11, "all"));
-    assert_true(arg_is(&av, a + 12, "4"));
-    assert_true(arg_is(&av, a + 13, "n"));
-    assert_true(arg_is(&av, a + 14, "1"));
-    assert_true(arg_is(&av, a + 17, "ces_sum"));
-    assert_true(arg_is(&av, a + 18, "3"));
-    assert_true(arg_is(&av, a + 20, "9"));
-    assert_int_equal(av.argc, a + 11 + 4 * 10);
+    assert_true(arg_is(&av, a + 1, "1"));                 /* nok */
+    assert_true(arg_is(&av, a + 2, "1"));                 /* ndead */
+    assert_true(arg_is(&av, a + 3, "4"));                 /* nh */
+    assert_true(arg_is(&av, a + 4, "0"));                 /* nz */
+    assert_true(arg_is(&av, a + 5, "1700000000000-9"));   /* lowest id, numerically */
+    assert_true(arg_is(&av, a + 6, "1700000000000-10"));  /* highest */
+    assert_true(arg_is(&av, a + 10, "1700000000000-10")); /* ids to count */
+    assert_true(arg_is(&av, a + 11, "1700000000000-9"));  /* dead: id, reason, survey */
+    assert_true(arg_is(&av, a + 12, "bad"));
+    assert_true(arg_is(&av, a + 13, "{x"));
+    assert_int_equal(av.argc, a + 14);
 
-    /* cue counts: keys after the index sets, (member, count) pairs at the end */
+    /* ARGV[8]: every field name, in enum order (the script's field numbers index it) */
+    struct mp m = mp_of(&av, a + 7);
+    char name[64];
+    assert_int_equal(mp_array_len(&m), HK_RF_COUNT);
+    for (int f = 0; f < HK_RF_COUNT; f++) {
+        mp_string(&m, name, sizeof name);
+        assert_string_equal(name, hk_rollup_field_names[f]);
+    }
+    assert_true(m.p == m.end);
+
+    /* ARGV[9]: per hash [member, field number, increment, ...], only non-zero fields */
+    m = mp_of(&av, a + 8);
+    assert_int_equal(mp_array_len(&m), 4);
+    const char *members[4] = {"all", "a", "other", "a|other"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(mp_array_len(&m), 1 + 2 * 4); /* n, ces_n, ces_sum, ces_sq */
+        mp_string(&m, name, sizeof name);
+        assert_string_equal(name, members[i]);
+        const int want_f[4] = {HK_RF_N, HK_RF_CES_N, HK_RF_CES_SUM, HK_RF_CES_SQ};
+        const int64_t want_v[4] = {1, 1, 3, 9};
+        for (int j = 0; j < 4; j++) {
+            assert_int_equal(mp_integer(&m), want_f[j] + 1);
+            assert_int_equal(mp_integer(&m), want_v[j]);
+        }
+    }
+    assert_true(m.p == m.end);
+    m = mp_of(&av, a + 9); /* ARGV[10]: no cue counts */
+    assert_int_equal(mp_array_len(&m), 0);
+    assert_true(m.p == m.end);
+
+    /* cue counts: one key per sorted set after the index sets, its (member, count) pairs
+     * packed together in ARGV[10] */
+    struct hk_survey s2;
+    make_survey(&s2, "c2", "b", "", "other", day_start(2026, 1, 2));
+    assert_int_equal(hk_rollup_batch_add_cue(b, &s2, "ease|on hold", 12), 0);
     assert_int_equal(hk_rollup_batch_add_cue(b, &s, "felt_heard|cut me off", 21), 0);
     assert_int_equal(hk_rollup_batch_add_cue(b, &s, "felt_heard|cut me off", 21), 0);
     assert_int_equal(hk_rollup_batch_add_cue(b, &s, "ease|on hold", 12), 0);
-    assert_int_equal(hk_rollup_batch_cue_count(b), 2);
-    assert_int_equal(hk_rollup_batch_cue(b, 0)->n, 2);
+    assert_int_equal(hk_rollup_batch_cue_count(b), 3);
+    assert_int_equal(hk_rollup_batch_cue(b, 1)->n, 2);
     assert_int_equal(
         hk_rollup_apply_argv(&av, "abc", "p:surveys", "p:dead", "analyzers", items, 2, b), 0);
     assert_true(arg_is(&av, 2, "12"));
-    assert_true(arg_is(&av, 13, "p:rc:2026-01-02:a"));
-    assert_true(arg_is(&av, 14, "p:rc:2026-01-02:a"));
-    assert_true(arg_is(&av, 15 + 4, "2")); /* nz */
-    assert_true(arg_is(&av, av.argc - 4, "felt_heard|cut me off"));
-    assert_true(arg_is(&av, av.argc - 3, "2"));
-    assert_true(arg_is(&av, av.argc - 2, "ease|on hold"));
-    assert_true(arg_is(&av, av.argc - 1, "1"));
+    assert_true(arg_is(&av, 13, "p:rc:2026-01-02:a")); /* sorted, each once */
+    assert_true(arg_is(&av, 14, "p:rc:2026-01-02:b"));
+    assert_true(arg_is(&av, 15 + 4, "2")); /* nz: sorted sets */
+    m = mp_of(&av, 15 + 9);
+    assert_int_equal(mp_array_len(&m), 2);
+    assert_int_equal(mp_array_len(&m), 4); /* agent a: two members, any order */
+    int64_t got[2] = {0, 0};
+    for (int j = 0; j < 2; j++) {
+        mp_string(&m, name, sizeof name);
+        int64_t n = mp_integer(&m);
+        if (strcmp(name, "felt_heard|cut me off") == 0)
+            got[0] = n;
+        else if (strcmp(name, "ease|on hold") == 0)
+            got[1] = n;
+        else
+            fail_msg("unexpected cue member %s", name);
+    }
+    assert_int_equal(got[0], 2);
+    assert_int_equal(got[1], 1);
+    assert_int_equal(mp_array_len(&m), 2); /* agent b */
+    mp_string(&m, name, sizeof name);
+    assert_string_equal(name, "ease|on hold");
+    assert_int_equal(mp_integer(&m), 1);
+    assert_true(m.p == m.end);
+    assert_int_equal(av.argc, 15 + 14);
+    hk_survey_clear(&s2);
 
-    /* negative increments keep their sign */
-    hk_rollup_batch_reset(b);
-    c.v[HK_RF_CES_SUM] = -1234567890123LL;
-    assert_int_equal(hk_rollup_batch_add(b, &s, &c), 0);
-    assert_int_equal(
-        hk_rollup_apply_argv(&av, "abc", "p:surveys", "p:dead", "analyzers", items, 1, b), 0);
-    bool found = false;
-    for (size_t i = 0; i < av.argc; i++)
-        found |= arg_is(&av, i, "-1234567890123");
-    assert_true(found);
+    /* every integer width keeps its value and sign; 1e14 and beyond go as decimal strings */
+    const int64_t wide[] = {-1234567890123LL,
+                            -5,
+                            -33,
+                            200,
+                            70000,
+                            -70000,
+                            5000000000LL,
+                            99999999999999LL,
+                            100000000000000LL,
+                            -9223372036854775807LL - 1};
+    for (size_t k = 0; k < sizeof wide / sizeof wide[0]; k++) {
+        hk_rollup_batch_reset(b);
+        c.v[HK_RF_CES_SUM] = wide[k];
+        assert_int_equal(hk_rollup_batch_add(b, &s, &c), 0);
+        assert_int_equal(
+            hk_rollup_apply_argv(&av, "abc", "p:surveys", "p:dead", "analyzers", items, 1, b), 0);
+        m = mp_of(&av, a + 8);
+        assert_int_equal(mp_array_len(&m), 4);
+        assert_int_equal(mp_array_len(&m), 9);
+        mp_string(&m, name, sizeof name);
+        bool seen = false;
+        for (int j = 0; j < 4; j++) {
+            int64_t f = mp_integer(&m);
+            bool str = (*m.p & 0xe0) == 0xa0;
+            int64_t v = mp_integer(&m);
+            if (f != HK_RF_CES_SUM + 1)
+                continue;
+            seen = true;
+            assert_int_equal(v, wide[k]);
+            assert_int_equal(str, wide[k] >= 100000000000000LL || wide[k] <= -100000000000000LL);
+        }
+        assert_true(seen);
+    }
     hk_rollup_argv_free(&av);
     hk_rollup_batch_destroy(b);
     hk_survey_clear(&s);
