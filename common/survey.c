@@ -662,19 +662,46 @@ static int parse_object(json_t *root, const struct hk_scenarios *scenarios, int6
     return check_has_content(s, e);
 }
 
-/* ---- fast path: the collector's canonical JSON ----
- * The analyzer parses every stream entry, and jansson (a tree of malloc'd nodes per survey) was
- * half of its CPU. Entries are hk_survey_to_json's output: fixed key order, no whitespace, ids
- * without escapes. This reader takes exactly that shape and nothing else; any surprise (another
- * key order, whitespace, null, an escape it does not know, or any value a rule refuses) returns
- * 1 so the caller falls back to jansson, which then decides and words the error. So it only has
- * to agree with the generic path on what it accepts; tests/unit/test_survey.c checks both paths
- * over generated surveys and the invalid cases. */
+/* ---- fast path: surveys read without jansson ----
+ * jansson builds a tree of malloc'd nodes per survey: half of the analyzer's CPU on stream
+ * entries, and of the collector's on client posts, whose key order and whitespace vary. This
+ * reader takes any JSON layout of a survey object (keys in any order, whitespace, string
+ * escapes, null for optional fields) and allocates nothing but the comment. Anything it is not
+ * sure of (an unknown, escaped or repeated key, a number other than a small plain integer,
+ * \u0000, any value a rule refuses) returns 1 so the caller falls back to jansson, which then
+ * decides and words the error. So it only has to agree with the generic path on what it
+ * accepts; tests/unit/test_survey.c checks both paths over generated surveys of every layout,
+ * their mutations and the invalid cases. */
 
 struct fast {
     const char *p, *end;
 };
 
+/* Called between every two tokens, so inlined, and the next token tried before any space. */
+static inline __attribute__((always_inline)) void fast_ws(struct fast *f)
+{
+    while (f->p < f->end && (unsigned char)*f->p <= ' ' &&
+           (*f->p == ' ' || *f->p == '\n' || *f->p == '\r' || *f->p == '\t'))
+        f->p++;
+}
+
+/* Skips JSON whitespace, then takes c if it comes next. */
+static inline __attribute__((always_inline)) bool fast_char(struct fast *f, char c)
+{
+    if (f->p < f->end && *f->p == c) {
+        f->p++;
+        return true;
+    }
+    fast_ws(f);
+    if (f->p < f->end && *f->p == c) {
+        f->p++;
+        return true;
+    }
+    return false;
+}
+
+/* A literal like null at p (whitespace already skipped); what follows is checked by the caller,
+ * which wants a , or } next. */
 static bool fast_lit(struct fast *f, const char *lit, size_t n)
 {
     if ((size_t)(f->end - f->p) < n || memcmp(f->p, lit, n) != 0)
@@ -684,46 +711,6 @@ static bool fast_lit(struct fast *f, const char *lit, size_t n)
 }
 
 #define FAST_LIT(f, lit) fast_lit((f), (lit), sizeof(lit) - 1)
-
-/* NAME": (the opening quote already taken); nothing is consumed unless it all matches. */
-static bool fast_key(struct fast *f, const char *name)
-{
-    size_t n = strlen(name);
-    if ((size_t)(f->end - f->p) < n + 2 || memcmp(f->p, name, n) != 0 || f->p[n] != '"' ||
-        f->p[n + 1] != ':')
-        return false;
-    f->p += n + 2;
-    return true;
-}
-
-/* A string without escapes or control characters; p is after the opening quote. */
-static bool fast_plain(struct fast *f, const char **s, size_t *n)
-{
-    const char *q = f->p;
-    while (q < f->end && *q != '"') {
-        if (*q == '\\' || (unsigned char)*q < 0x20)
-            return false;
-        q++;
-    }
-    if (q == f->end)
-        return false;
-    *s = f->p;
-    *n = (size_t)(q - f->p);
-    f->p = q + 1;
-    return true;
-}
-
-/* "KEY":"ID" with a valid id, copied into dst. */
-static bool fast_id(struct fast *f, char *dst, size_t size)
-{
-    const char *s;
-    size_t n;
-    if (!fast_plain(f, &s, &n) || !id_valid(s, n) || n >= size)
-        return false;
-    memcpy(dst, s, n);
-    dst[n] = '\0';
-    return true;
-}
 
 static int hex_digit(char c)
 {
@@ -736,75 +723,202 @@ static int hex_digit(char c)
     return -1;
 }
 
-/* The comment string, p after the opening quote, decoded into a malloc'd copy. Escapes: the
- * short ones and \u00XX below 0x80 except NUL (all hk_buf_append_json_str writes). 0 done,
- * 1 not canonical, HK_ERR_NOMEM. */
+/* The four hex digits of a \u escape at q, or -1. */
+static long hex4(const char *q, const char *end)
+{
+    if (end - q < 4)
+        return -1;
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int d = hex_digit(q[i]);
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* The string whose opening quote was just taken: *s, *n are its bytes, pointing into the input
+ * when it has no escapes, else decoded into buf (cap bytes; decoding never lengthens). false
+ * when it is unterminated, holds a control byte, a bad escape, a lone surrogate or \u0000, or
+ * does not fit. Bytes are not checked as UTF-8 here: every caller's rule refuses non-ASCII or
+ * checks UTF-8 itself, and escapes only ever write whole characters, so valid output means the
+ * raw bytes were valid too (jansson refuses invalid raw UTF-8). */
+static bool fast_str(struct fast *f, char *buf, size_t cap, const char **s, size_t *n)
+{
+    const char *q = f->p;
+    while (q < f->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+        q++;
+    if (q < f->end && *q == '"') {
+        *s = f->p;
+        *n = (size_t)(q - f->p);
+        f->p = q + 1;
+        return true;
+    }
+    size_t k = (size_t)(q - f->p);
+    if (q == f->end || *q != '\\' || k > cap)
+        return false;
+    memcpy(buf, f->p, k);
+    while (q < f->end) {
+        unsigned char c = (unsigned char)*q;
+        if (c == '"') {
+            *s = buf;
+            *n = k;
+            f->p = q + 1;
+            return true;
+        }
+        if (c < 0x20)
+            return false;
+        if (c != '\\') {
+            if (k == cap)
+                return false;
+            buf[k++] = (char)c;
+            q++;
+            continue;
+        }
+        if (f->end - q < 2)
+            return false;
+        char e = q[1];
+        q += 2;
+        long cp;
+        switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+            cp = e;
+            break;
+        case 'b':
+            cp = '\b';
+            break;
+        case 'f':
+            cp = '\f';
+            break;
+        case 'n':
+            cp = '\n';
+            break;
+        case 'r':
+            cp = '\r';
+            break;
+        case 't':
+            cp = '\t';
+            break;
+        case 'u':
+            cp = hex4(q, f->end);
+            q += 4;
+            if (cp <= 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
+                return false;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                long lo = f->end - q >= 6 && q[0] == '\\' && q[1] == 'u' ? hex4(q + 2, f->end) : -1;
+                if (lo < 0xDC00 || lo > 0xDFFF)
+                    return false;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                q += 6;
+            }
+            break;
+        default:
+            return false;
+        }
+        size_t need = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        if (cap - k < need)
+            return false;
+        if (need == 1) {
+            buf[k++] = (char)cp;
+        } else {
+            static const unsigned char lead[5] = {0, 0, 0xC0, 0xE0, 0xF0};
+            buf[k++] = (char)(lead[need] | (cp >> (6 * (need - 1))));
+            for (size_t i = need - 1; i > 0; i--)
+                buf[k++] = (char)(0x80 | ((cp >> (6 * (i - 1))) & 0x3F));
+        }
+    }
+    return false;
+}
+
+/* An object key (whitespace, its quote and the colon after it included) looked up in names,
+ * trying names[hint] first: keys mostly come in canonical order. A key matches a name only if
+ * its bytes are exactly the name's then a quote, so an escaped or unknown key gives -1. */
+static int fast_key(struct fast *f, const char *const *names, int count, int hint)
+{
+    if (!fast_char(f, '"'))
+        return -1;
+    const char *k = f->p;
+    size_t room = (size_t)(f->end - k);
+    for (int n = 0, i = hint < count ? hint : 0; n < count; n++, i = i + 1 < count ? i + 1 : 0) {
+        const char *name = names[i];
+        if (room == 0 || name[0] != k[0])
+            continue;
+        size_t j = 1;
+        while (name[j] && j < room && name[j] == k[j])
+            j++;
+        if (!name[j] && j < room && k[j] == '"') {
+            f->p = k + j + 1;
+            return fast_char(f, ':') ? i : -1;
+        }
+    }
+    return -1;
+}
+
+/* A value that may be null: true (and taken) when it is; nothing but whitespace is taken
+ * otherwise. */
+static bool fast_null(struct fast *f)
+{
+    fast_ws(f);
+    return FAST_LIT(f, "null");
+}
+
+/* An id into dst; null allowed only for an optional one (dst stays ""). Ids rarely hold
+ * escapes, so the plain ones are checked as they are scanned. */
+static bool fast_id(struct fast *f, bool required, char *dst, size_t size)
+{
+    if (!required && fast_null(f))
+        return true;
+    if (!fast_char(f, '"'))
+        return false;
+    char buf[HK_ID_MAX];
+    const char *s = f->p, *q = f->p;
+    size_t n;
+    while (q < f->end && id_char((unsigned char)*q))
+        q++;
+    if (q < f->end && *q == '"') {
+        n = (size_t)(q - s);
+        f->p = q + 1;
+        if (n < 1 || n > HK_ID_MAX)
+            return false;
+    } else {
+        if (!fast_str(f, buf, sizeof buf, &s, &n) || !id_valid(s, n))
+            return false;
+    }
+    if (n >= size)
+        return false;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+    return true;
+}
+
+/* The comment string into a malloc'd copy. 0 done, 1 fall back, HK_ERR_NOMEM. */
 static int fast_comment(struct fast *f, struct hk_survey *out)
 {
+    if (fast_null(f))
+        return 0;
+    if (!fast_char(f, '"'))
+        return 1;
     const char *q = f->p;
     while (q < f->end && *q != '"')
         q += *q == '\\' && q + 1 < f->end ? 2 : 1;
-    if (q >= f->end || (size_t)(q - f->p) > 6 * (size_t)HK_COMMENT_MAX)
+    size_t raw = (size_t)(q - f->p);
+    if (q >= f->end || raw > 6 * (size_t)HK_COMMENT_MAX)
         return 1;
-    char *c = malloc((size_t)(q - f->p) + 1);
+    char *c = malloc(raw + 1);
     if (!c)
         return HK_ERR_NOMEM;
-    size_t n = 0;
-    const char *r = f->p;
-    while (r < q) {
-        unsigned char ch = (unsigned char)*r;
-        if (ch < 0x20)
-            goto out_not_canonical;
-        if (ch != '\\') {
-            c[n++] = (char)ch;
-            r++;
-            continue;
-        }
-        char e = r[1];
-        r += 2;
-        switch (e) {
-        case '"':
-            c[n++] = '"';
-            break;
-        case '\\':
-            c[n++] = '\\';
-            break;
-        case '/':
-            c[n++] = '/';
-            break;
-        case 'b':
-            c[n++] = '\b';
-            break;
-        case 'f':
-            c[n++] = '\f';
-            break;
-        case 'n':
-            c[n++] = '\n';
-            break;
-        case 'r':
-            c[n++] = '\r';
-            break;
-        case 't':
-            c[n++] = '\t';
-            break;
-        case 'u': {
-            if (q - r < 4 || r[0] != '0' || r[1] != '0')
-                goto out_not_canonical;
-            int hi = hex_digit(r[2]), lo = hex_digit(r[3]);
-            if (hi < 0 || lo < 0 || hi > 7 || (hi == 0 && lo == 0))
-                goto out_not_canonical;
-            c[n++] = (char)(hi * 16 + lo);
-            r += 4;
-            break;
-        }
-        default:
-            goto out_not_canonical;
-        }
-    }
+    const char *s;
+    size_t n;
+    if (!fast_str(f, c, raw, &s, &n) || n > HK_COMMENT_MAX)
+        goto out_fall_back;
+    if (s != c)
+        memcpy(c, s, n);
     c[n] = '\0';
-    if (n > HK_COMMENT_MAX || !hk_utf8_valid(c, n))
-        goto out_not_canonical;
-    f->p = q + 1;
+    if (!hk_utf8_valid(c, n))
+        goto out_fall_back;
     if (is_blank(c, n)) { /* a blank comment says nothing; store none */
         free(c);
         return 0;
@@ -813,65 +927,121 @@ static int fast_comment(struct fast *f, struct hk_survey *out)
     out->comment_len = n;
     return 0;
 
-out_not_canonical:
+out_fall_back:
     free(c);
     return 1;
 }
 
-/* ,"answers":{"nps":9,...} in canonical order, each a plain integer in range. */
-static bool fast_answers(struct fast *f, struct hk_survey *out)
+/* Calls one(f, out, index) for each key of an object of known names (the opening brace not yet
+ * taken), refusing unknown and repeated keys. */
+#define FAST_OBJECT(f, names, count, one)                                                          \
+    do {                                                                                           \
+        unsigned seen = 0;                                                                         \
+        int hint = 0;                                                                              \
+        if (!fast_char(f, '{'))                                                                    \
+            return false;                                                                          \
+        if (fast_char(f, '}'))                                                                     \
+            return true;                                                                           \
+        do {                                                                                       \
+            int i = fast_key(f, names, count, hint);                                               \
+            if (i < 0 || (seen & (1u << i)))                                                       \
+                return false;                                                                      \
+            seen |= 1u << i;                                                                       \
+            hint = i + 1;                                                                          \
+            if (!(one))                                                                            \
+                return false;                                                                      \
+        } while (fast_char(f, ','));                                                               \
+        return fast_char(f, '}');                                                                  \
+    } while (0)
+
+/* An answer: null, or an integer in range written plainly (0, or one or two digits without a
+ * leading zero: the ranges end at 10). */
+static bool fast_answer(struct fast *f, struct hk_survey *out, int i)
 {
-    int next = 0;
-    for (bool first = true;; first = false) {
-        if (!first && !FAST_LIT(f, ","))
-            return false;
-        if (!FAST_LIT(f, "\""))
-            return false;
-        int i = next;
-        while (i < HK_ANS_COUNT && !fast_key(f, hk_answer_names[i]))
-            i++;
-        if (i == HK_ANS_COUNT)
-            return false;
-        /* 0, or up to two digits without a leading zero: the ranges end at 10 */
-        int v = 0, nd = 0;
-        while (f->p < f->end && *f->p >= '0' && *f->p <= '9' && nd < 3) {
-            v = v * 10 + (*f->p - '0');
-            f->p++;
-            nd++;
-        }
-        if (nd == 0 || nd > 2 || (nd == 2 && v < 10) || v < hk_answer_min[i] ||
-            v > hk_answer_max[i])
-            return false;
-        out->answers[i] = v;
-        next = i + 1;
-        if (FAST_LIT(f, "}"))
-            return true;
-    }
+    if (fast_null(f))
+        return true;
+    if (f->p == f->end || *f->p < '0' || *f->p > '9')
+        return false;
+    int v = *f->p++ - '0';
+    if (v > 0 && f->p < f->end && *f->p >= '0' && *f->p <= '9')
+        v = v * 10 + (*f->p++ - '0');
+    if (v < hk_answer_min[i] || v > hk_answer_max[i])
+        return false;
+    out->answers[i] = v;
+    return true;
 }
 
-/* ,"behaviors":{"apologized":true,...} in canonical order. */
+static bool fast_answers(struct fast *f, struct hk_survey *out)
+{
+    if (fast_null(f))
+        return true;
+    FAST_OBJECT(f, hk_answer_names, HK_ANS_COUNT, fast_answer(f, out, i));
+}
+
+static bool fast_behavior(struct fast *f, struct hk_survey *out, int i)
+{
+    if (fast_null(f))
+        return true;
+    if (FAST_LIT(f, "true"))
+        out->behaviors[i] = 1;
+    else if (FAST_LIT(f, "false"))
+        out->behaviors[i] = 0;
+    else
+        return false;
+    return true;
+}
+
 static bool fast_behaviors(struct fast *f, struct hk_survey *out)
 {
-    int next = 0;
-    for (bool first = true;; first = false) {
-        if (!first && !FAST_LIT(f, ","))
-            return false;
-        if (!FAST_LIT(f, "\""))
-            return false;
-        int i = next;
-        while (i < HK_BEH_COUNT && !fast_key(f, hk_behavior_names[i]))
-            i++;
-        if (i == HK_BEH_COUNT)
-            return false;
-        if (FAST_LIT(f, "true"))
-            out->behaviors[i] = 1;
-        else if (FAST_LIT(f, "false"))
-            out->behaviors[i] = 0;
-        else
-            return false;
-        next = i + 1;
-        if (FAST_LIT(f, "}"))
-            return true;
+    if (fast_null(f))
+        return true;
+    FAST_OBJECT(f, hk_behavior_names, HK_BEH_COUNT, fast_behavior(f, out, i));
+}
+
+/* One top-level field (index into top_fields), its key already taken. 0, 1 or HK_ERR_NOMEM. */
+static int fast_field(struct fast *f, int field, const struct hk_scenarios *scenarios, int64_t now,
+                      struct hk_survey *out)
+{
+    char buf[64];
+    const char *s;
+    size_t n;
+    int64_t t;
+    switch (field) {
+    case 0:
+        return !fast_id(f, true, out->interaction_id, sizeof out->interaction_id);
+    case 1:
+        return !fast_id(f, true, out->agent_id, sizeof out->agent_id);
+    case 2:
+        return !fast_id(f, true, out->scenario, sizeof out->scenario) ||
+               (scenarios && !hk_scenarios_has(scenarios, out->scenario, strlen(out->scenario)));
+    case 3:
+        return !fast_id(f, false, out->team_id, sizeof out->team_id);
+    case 4:
+        return !fast_id(f, false, out->channel, sizeof out->channel);
+    case 5:
+        if (fast_null(f))
+            return 0;
+        if (!fast_char(f, '"') || !fast_str(f, buf, sizeof buf, &s, &n) || !language_valid(s, n) ||
+            n >= sizeof out->language)
+            return 1;
+        memcpy(out->language, s, n);
+        out->language[n] = '\0';
+        language_normalise(out->language);
+        return 0;
+    case 6:
+        if (fast_null(f))
+            return 0;
+        if (!fast_char(f, '"') || !fast_str(f, buf, sizeof buf, &s, &n) ||
+            hk_rfc3339_parse(s, n, &t) || check_submitted_at(t, now, NULL))
+            return 1;
+        out->submitted_at = t;
+        return 0;
+    case 7:
+        return !fast_answers(f, out);
+    case 8:
+        return !fast_behaviors(f, out);
+    default:
+        return fast_comment(f, out);
     }
 }
 
@@ -879,39 +1049,26 @@ int hk_survey_parse_canonical(const char *json, size_t len, const struct hk_scen
                               int64_t now, struct hk_survey *out)
 {
     struct fast f = {json, json + len};
-    const char *s;
-    size_t n;
-    int rc = 1;
+    unsigned seen = 0;
+    int rc = 1, hint = 0;
     hk_survey_init(out);
-    if (!FAST_LIT(&f, "{\"interaction_id\":\"") ||
-        !fast_id(&f, out->interaction_id, sizeof out->interaction_id) ||
-        !FAST_LIT(&f, ",\"agent_id\":\"") || !fast_id(&f, out->agent_id, sizeof out->agent_id) ||
-        !FAST_LIT(&f, ",\"scenario\":\"") || !fast_id(&f, out->scenario, sizeof out->scenario) ||
-        (scenarios && !hk_scenarios_has(scenarios, out->scenario, strlen(out->scenario))))
+    out->submitted_at = now;
+    if (!fast_char(&f, '{'))
         goto out_clear;
-    if (FAST_LIT(&f, ",\"team_id\":\"") && !fast_id(&f, out->team_id, sizeof out->team_id))
+    do {
+        int i = fast_key(&f, top_fields, (int)(sizeof top_fields / sizeof *top_fields), hint);
+        if (i < 0 || (seen & (1u << i)))
+            goto out_clear;
+        seen |= 1u << i;
+        hint = i + 1;
+        if ((rc = fast_field(&f, i, scenarios, now, out)) != 0)
+            goto out_clear;
+        rc = 1;
+    } while (fast_char(&f, ','));
+    if (!fast_char(&f, '}'))
         goto out_clear;
-    if (FAST_LIT(&f, ",\"channel\":\"") && !fast_id(&f, out->channel, sizeof out->channel))
-        goto out_clear;
-    if (!FAST_LIT(&f, ",\"language\":\"") || !fast_plain(&f, &s, &n) || !language_valid(s, n) ||
-        n >= sizeof out->language)
-        goto out_clear;
-    memcpy(out->language, s, n);
-    out->language[n] = '\0';
-    language_normalise(out->language);
-    int64_t t;
-    if (!FAST_LIT(&f, ",\"submitted_at\":\"") || !fast_plain(&f, &s, &n) ||
-        hk_rfc3339_parse(s, n, &t) || check_submitted_at(t, now, NULL))
-        goto out_clear;
-    out->submitted_at = t;
-    if (FAST_LIT(&f, ",\"answers\":{") && !fast_answers(&f, out))
-        goto out_clear;
-    if (FAST_LIT(&f, ",\"behaviors\":{") && !fast_behaviors(&f, out))
-        goto out_clear;
-    if (FAST_LIT(&f, ",\"comment\":\"") && (rc = fast_comment(&f, out)) != 0)
-        goto out_clear;
-    rc = 1;
-    if (!FAST_LIT(&f, "}") || f.p != f.end || check_has_content(out, NULL))
+    fast_ws(&f);
+    if (f.p != f.end || (seen & 7u) != 7u || check_has_content(out, NULL))
         goto out_clear;
     return 0;
 

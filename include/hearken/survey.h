@@ -70,10 +70,11 @@ void hk_survey_clear(struct hk_survey *s);
 int hk_survey_parse(const char *json, size_t len, const struct hk_scenarios *scenarios, int64_t now,
                     struct hk_survey *out, struct hk_field_error *err);
 
-/* The two halves of hk_survey_parse, for tests and benchmarks. _canonical reads only the exact
- * shape hk_survey_to_json writes (no allocation but the comment) and returns 0 (parsed and
- * valid), 1 (not canonical, or something a rule refuses: *out cleared; the generic path decides)
- * or HK_ERR_NOMEM. _generic is the jansson parser with hk_survey_parse's contract. */
+/* The two halves of hk_survey_parse, for tests and benchmarks. _canonical is the fast reader:
+ * any key order, whitespace, string escapes and null for optional fields (no allocation but the
+ * comment); it returns 0 (parsed and valid, exactly as _generic would), 1 (anything it is unsure
+ * of, or something a rule refuses: *out cleared; the generic path decides) or HK_ERR_NOMEM.
+ * _generic is the jansson parser with hk_survey_parse's contract. */
 int hk_survey_parse_canonical(const char *json, size_t len, const struct hk_scenarios *scenarios,
                               int64_t now, struct hk_survey *out);
 int hk_survey_parse_generic(const char *json, size_t len, const struct hk_scenarios *scenarios,

@@ -619,7 +619,7 @@ static void test_parse_paths_agree(void **state)
         /* a few mutations: replace, delete or insert one byte */
         for (int m = 0; m < 3 && j.len > 2; m++) {
             char buf[HK_COMMENT_MAX * 6 + 2048];
-            if (j.len + 2 > sizeof buf)
+            if (j.len + 32 > sizeof buf)
                 break;
             memcpy(buf, j.data, j.len);
             size_t len = j.len, at = rnd_below(len);
@@ -647,6 +647,359 @@ static void test_parse_paths_agree(void **state)
     }
     assert_true(fast > 10000);
     hk_buf_free(&j);
+}
+
+static void put_ws(struct hk_buf *b)
+{
+    static const char *const ws[] = {"", "", "", " ", "  ", "\n", "\t", "\r\n    "};
+    assert_int_equal(hk_buf_append_str(b, ws[rnd_below(sizeof ws / sizeof *ws)]), 0);
+}
+
+static void put_u(struct hk_buf *b, unsigned cp)
+{
+    assert_int_equal(hk_buf_printf(b, rnd_below(2) ? "\\u%04x" : "\\u%04X", cp), 0);
+}
+
+static void put_str(struct hk_buf *b, const char *s, size_t n)
+{
+    assert_int_equal(hk_buf_append_char(b, '"'), 0);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        bool esc = rnd_below(6) == 0;
+        if (c >= 0x80) { /* one UTF-8 character, raw or as \u (a surrogate pair above U+FFFF) */
+            size_t k = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            unsigned cp = c & (k == 4 ? 0x07u : k == 3 ? 0x0Fu : 0x1Fu);
+            for (size_t j = 1; j < k; j++)
+                cp = (cp << 6) | ((unsigned char)s[i + j] & 0x3Fu);
+            if (!esc) {
+                assert_int_equal(hk_buf_append(b, s + i, k), 0);
+            } else if (cp >= 0x10000) {
+                put_u(b, 0xD800 + ((cp - 0x10000) >> 10));
+                put_u(b, 0xDC00 + ((cp - 0x10000) & 0x3FF));
+            } else {
+                put_u(b, cp);
+            }
+            i += k;
+            continue;
+        }
+        static const char shorts[] = "\"\"\\\\//\bb\ff\nn\rr\tt";
+        const char *sh = NULL; /* pairs: the byte, then the letter of its short escape */
+        for (size_t k = 0; k + 1 < sizeof shorts; k += 2)
+            if (shorts[k] == (char)c)
+                sh = shorts + k;
+        if (c >= 0x20 && c != '"' && c != '\\' && !esc)
+            assert_int_equal(hk_buf_append_char(b, (char)c), 0);
+        else if (sh && (!esc || rnd_below(2)))
+            assert_int_equal(hk_buf_printf(b, "\\%c", sh[1]), 0);
+        else
+            put_u(b, c);
+        i++;
+    }
+    assert_int_equal(hk_buf_append_char(b, '"'), 0);
+}
+
+static void put_key(struct hk_buf *b, bool first, const char *key)
+{
+    if (!first)
+        assert_int_equal(hk_buf_append_char(b, ','), 0);
+    put_ws(b);
+    assert_int_equal(hk_buf_printf(b, "\"%s\"", key), 0);
+    put_ws(b);
+    assert_int_equal(hk_buf_append_char(b, ':'), 0);
+    put_ws(b);
+}
+
+static void shuffle(int *order, int n)
+{
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)rnd_below((size_t)i + 1), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}
+
+/* Client-style JSON of a generated survey: keys shuffled, whitespace anywhere, strings escaped
+ * in every way JSON allows (\u with surrogate pairs, \/, either hex case), null for what is
+ * absent. A null or absent submitted_at sets s->submitted_at to NOW, which the text then means. */
+static void put_survey_varied(struct hk_buf *b, struct hk_survey *s)
+{
+    static const char *const id_keys[] = {"interaction_id", "agent_id", "scenario", "team_id",
+                                          "channel"};
+    int order[10];
+    bool first = true;
+    assert_int_equal(hk_buf_append_char(b, '{'), 0);
+    shuffle(order, 10);
+    for (int k = 0; k < 10; k++) {
+        const char *ids[] = {s->interaction_id, s->agent_id, s->scenario, s->team_id, s->channel};
+        int f = order[k];
+        bool as_null = rnd_below(3) == 0;
+        if (f < 5) {
+            if (!ids[f][0] && !as_null)
+                continue;
+            put_key(b, first, id_keys[f]);
+            if (ids[f][0])
+                put_str(b, ids[f], strlen(ids[f]));
+            else
+                assert_int_equal(hk_buf_append_str(b, "null"), 0);
+        } else if (f == 5) {
+            bool dflt = strcmp(s->language, "en") == 0;
+            if (dflt && rnd_below(3) == 0)
+                continue;
+            put_key(b, first, "language");
+            if (dflt && as_null) {
+                assert_int_equal(hk_buf_append_str(b, "null"), 0);
+            } else {
+                char lang[16];
+                snprintf(lang, sizeof lang, "%s", s->language);
+                for (size_t i = 0; rnd_below(2) && lang[i] && lang[i] != '-'; i++)
+                    lang[i] = (char)(lang[i] - 'a' + 'A'); /* the parser lower-cases it */
+                put_str(b, lang, strlen(lang));
+            }
+        } else if (f == 6) {
+            if (as_null && rnd_below(2)) {
+                s->submitted_at = NOW; /* absent or null: the server's clock */
+                if (rnd_below(2))
+                    continue;
+                put_key(b, first, "submitted_at");
+                assert_int_equal(hk_buf_append_str(b, "null"), 0);
+            } else {
+                char ts[21];
+                hk_rfc3339_format(s->submitted_at, ts);
+                put_key(b, first, "submitted_at");
+                put_str(b, ts, strlen(ts));
+            }
+        } else if (f == 7 || f == 8) {
+            int n = f == 7 ? HK_ANS_COUNT : HK_BEH_COUNT, given = 0;
+            for (int i = 0; i < n; i++)
+                given += (f == 7 ? s->answers[i] : s->behaviors[i]) >= 0;
+            if (!given && !as_null)
+                continue;
+            put_key(b, first, f == 7 ? "answers" : "behaviors");
+            if (!given && rnd_below(2)) {
+                assert_int_equal(hk_buf_append_str(b, "null"), 0);
+                first = false;
+                continue;
+            }
+            int inner[(int)HK_BEH_COUNT > (int)HK_ANS_COUNT ? HK_BEH_COUNT : HK_ANS_COUNT];
+            bool in_first = true;
+            shuffle(inner, n);
+            assert_int_equal(hk_buf_append_char(b, '{'), 0);
+            for (int k2 = 0; k2 < n; k2++) {
+                int i = inner[k2], v = f == 7 ? s->answers[i] : s->behaviors[i];
+                if (v < 0 && rnd_below(4))
+                    continue;
+                put_key(b, in_first, f == 7 ? hk_answer_names[i] : hk_behavior_names[i]);
+                in_first = false;
+                if (v < 0)
+                    assert_int_equal(hk_buf_append_str(b, "null"), 0);
+                else if (f == 7)
+                    assert_int_equal(hk_buf_printf(b, "%d", v), 0);
+                else
+                    assert_int_equal(hk_buf_append_str(b, v ? "true" : "false"), 0);
+                put_ws(b);
+            }
+            assert_int_equal(hk_buf_append_char(b, '}'), 0);
+        } else {
+            if (!s->comment && !as_null)
+                continue;
+            put_key(b, first, "comment");
+            if (s->comment)
+                put_str(b, s->comment, s->comment_len);
+            else
+                assert_int_equal(hk_buf_append_str(b, "null"), 0);
+        }
+        put_ws(b);
+        first = false;
+    }
+    assert_int_equal(hk_buf_append_char(b, '}'), 0);
+    put_ws(b);
+}
+
+/* What clients send (any key order, whitespace, escapes, nulls): the fast path takes every valid
+ * one, reads it as the canonical JSON of the same survey, and agrees with jansson; so do
+ * single-byte mutations of it. */
+static void test_parse_paths_agree_any_layout(void **state)
+{
+    (void)state;
+    static char comment[HK_COMMENT_MAX + 64];
+    static const char noise[] = " \t\r\n\"\\/{}[],:0123456789-+.eEtrufalsn\x00\x7f\x80\xc3\xed\xff";
+    struct hk_buf j, canon, c1, c2;
+    hk_buf_init(&j, 1 << 20);
+    hk_buf_init(&canon, 1 << 20);
+    hk_buf_init(&c1, 1 << 20);
+    hk_buf_init(&c2, 1 << 20);
+    size_t fast = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        struct hk_survey gen, a, b, c;
+        struct hk_field_error e;
+        rnd_survey(&gen, comment, sizeof comment);
+        hk_buf_reset(&j);
+        put_survey_varied(&j, &gen);
+        hk_buf_reset(&canon);
+        assert_int_equal(hk_survey_to_json(&gen, &canon), 0);
+        int rc = parse_len(j.data, j.len, NOW, &a, &e);
+        struct hk_field_error ec;
+        int rc_canon = hk_survey_parse(canon.data, canon.len, &scenarios, NOW, &b, &ec);
+        int rc_fast = hk_survey_parse_canonical(j.data, j.len, &scenarios, NOW, &c);
+        if (rc != rc_canon)
+            fail_msg("%s\n  rc=%d (%s %s: %s), canonical form rc=%d", j.data, rc, e.code, e.field,
+                     e.message, rc_canon);
+        if (rc == 0) {
+            if (rc_fast != 0)
+                fail_msg("not taken by the fast path: %s", j.data);
+            fast++;
+            hk_buf_reset(&c1);
+            hk_buf_reset(&c2);
+            assert_int_equal(hk_survey_to_json(&a, &c1), 0);
+            assert_int_equal(hk_survey_to_json(&b, &c2), 0);
+            assert_string_equal(c1.data, c2.data);
+        } else {
+            assert_int_equal(rc_fast, 1);
+        }
+        hk_survey_clear(&a);
+        hk_survey_clear(&b);
+        hk_survey_clear(&c);
+        for (int m = 0; m < 3 && j.len > 2; m++) {
+            static char buf[(HK_COMMENT_MAX + 64) * 12 + 4096];
+            if (j.len + 2 > sizeof buf)
+                break;
+            memcpy(buf, j.data, j.len);
+            size_t len = j.len, at = rnd_below(len);
+            char ch = noise[rnd_below(sizeof noise - 1)];
+            switch (rnd_below(4)) {
+            case 0:
+                buf[at] = ch;
+                break;
+            case 1:
+                memmove(buf + at, buf + at + 1, len - at - 1);
+                len--;
+                break;
+            case 2: /* the same key or value twice, or a piece moved */
+                if (len > 40) {
+                    size_t from = rnd_below(len - 20), n = 1 + rnd_below(20);
+                    memmove(buf + at + n, buf + at, len - at);
+                    memcpy(buf + at, j.data + from, n);
+                    len += n;
+                }
+                break;
+            default:
+                memmove(buf + at + 1, buf + at, len - at);
+                buf[at] = ch;
+                len++;
+                break;
+            }
+            parse_len(buf, len, NOW, &a, &e);
+            hk_survey_clear(&a);
+        }
+    }
+    assert_true(fast > 10000);
+    hk_buf_free(&j);
+    hk_buf_free(&canon);
+    hk_buf_free(&c1);
+    hk_buf_free(&c2);
+}
+
+/* Inputs the fast path must leave to jansson (or take with the same result): both paths run on
+ * each through parse(), which compares them. */
+static void test_fast_path_edges(void **state)
+{
+    (void)state;
+    static const char *const tails[] = {
+        "\"answers\":{\"nps\":-0}",
+        "\"answers\":{\"nps\":1e1}",
+        "\"answers\":{\"nps\":9.0}",
+        "\"answers\":{\"nps\":09}",
+        "\"answers\":{\"nps\":100}",
+        "\"answers\":{\"nps\":9,\"nps\":8}",
+        "\"answers\":{\"nps\":9},\"answers\":{\"nps\":9}",
+        "\"answers\":{\"nps\":true}",
+        "\"answers\":{\"nps\":\"9\"}",
+        "\"answers\":{\"nps\":null,\"ces\":3}",
+        "\"answers\":[9]",
+        "\"answers\":{\"n\\u0070s\":9}",
+        "\"answers\":{\"nps\":9,}",
+        "\"answers\":{\"nps\"9}",
+        "\"answers\":{\"nps\":9}}",
+        "\"answers\":{\"nps\":nul}",
+        "\"answers\":{\"nps\":nulll}",
+        "\"answers\":null,\"comment\":\"x\"",
+        "\"answers\":{},\"comment\":\"x\"",
+        "\"behaviors\":{\"calm_tone\":null,\"apologized\":ntrue},\"comment\":\"x\"",
+        "\"behaviors\":{\"calm_tone\":truex},\"comment\":\"x\"",
+        "\"behaviors\":{\"calm_tone\":true,\"calm_tone\":false},\"comment\":\"x\"",
+        "\"behaviors\":{\"CALM\":true},\"comment\":\"x\"",
+        "\"behaviors\":{\"calm_tone\":1},\"comment\":\"x\"",
+        "\"comment\":\"\\ud83d\\ude0a\"",
+        "\"comment\":\"\\uD83D\\uDE0A \\u00e9 \\u20AC\"",
+        "\"comment\":\"\\ud83d\"",
+        "\"comment\":\"\\ude0a\"",
+        "\"comment\":\"\\ud83d\\u0041\"",
+        "\"comment\":\"\\ud83dx\"",
+        "\"comment\":\"a\\u0000b\"",
+        "\"comment\":\"\\u00zz\"",
+        "\"comment\":\"\\x41\"",
+        "\"comment\":\"\\/\\b\\f\\r\"",
+        "\"comment\":\"\xed\xa0\x80\"",
+        "\"comment\":\"\xc3\"",
+        "\"comment\":\"\xc0\xaf\"",
+        "\"comment\":\"\xf4\x90\x80\x80\"",
+        "\"comment\":\"tab\there\"",
+        "\"comment\":\"\\u007f\x7f\"",
+        "\"comment\":null,\"answers\":{\"ces\":1}",
+        "\"comment\":\" \\n\\t\\u0020\"",
+        "\"comment\":\"x\" ,\"team_id\":null,\"channel\":null",
+        "\"comment\":\"x\",\"team_id\":\"\"",
+        "\"comment\":\"x\",\"team_id\":\"t\\u0031\"",
+        "\"comment\":\"x\",\"language\":null",
+        "\"comment\":\"x\",\"language\":\"EN-gb\"",
+        "\"comment\":\"x\",\"language\":\"e\\u006e\"",
+        "\"comment\":\"x\",\"language\":1",
+        "\"comment\":\"x\",\"submitted_at\":null",
+        "\"comment\":\"x\",\"submitted_at\":\"2026-11-25T08:04:00+02:00\"",
+        "\"comment\":\"x\",\"submitted_at\":\"2026-11-25T08:04:00\\u005a\"",
+        "\"comment\":\"x\",\"submitted_at\":\"1999-12-31T23:59:59Z\"",
+        "\"comment\":\"x\",\"submitted_at\":\"2099-11-25T08:04:00Z\"",
+        "\"comment\":\"x\"\x00",
+        "\"comment\":\"x\"\n\t ",
+        "\"comment\":\"x\"} {",
+        "\"comment\":\"x\"}\x00",
+    };
+    char json[512];
+    for (size_t i = 0; i < sizeof tails / sizeof *tails; i++) {
+        /* parse() compares hk_survey_parse with jansson alone */
+        size_t n = (size_t)snprintf(json, sizeof json, "{" BASE ",%s}", tails[i]);
+        struct hk_survey s;
+        struct hk_field_error e;
+        parse_len(json, n, NOW, &s, &e);
+        hk_survey_clear(&s);
+        parse_len(json, n + 1, NOW, &s, &e); /* with a NUL byte after the object */
+        hk_survey_clear(&s);
+    }
+    /* what the fast path is for: a client's layout, taken without jansson */
+    static const char *const taken[] = {
+        " {\n  \"scenario\": \"other\", \"agent_id\": \"a\\u002d1\",\n  \"interaction_id\": \"i\","
+        " \"answers\": {\"ces\": 7, \"nps\": null}, \"team_id\": null, \"language\": \"PT-br\","
+        " \"behaviors\": null, \"comment\": \"caf\\u00e9 \\ud83d\\ude0a \\\"ok\\\" \\/\" }\r\n",
+        "{\"comment\":\"x\"," BASE "}",
+    };
+    for (size_t i = 0; i < sizeof taken / sizeof *taken; i++) {
+        struct hk_survey s, c;
+        accepted(taken[i], &s);
+        assert_int_equal(hk_survey_parse_canonical(taken[i], strlen(taken[i]), &scenarios, NOW, &c),
+                         0);
+        hk_survey_clear(&s);
+        hk_survey_clear(&c);
+    }
+    struct hk_survey s;
+    accepted(taken[0], &s);
+    assert_string_equal(s.agent_id, "a-1");
+    assert_string_equal(s.language, "pt-BR");
+    assert_int_equal(s.answers[HK_ANS_CES], 7);
+    assert_int_equal(s.answers[HK_ANS_NPS], -1);
+    assert_string_equal(s.comment, "caf\xc3\xa9 \xf0\x9f\x98\x8a \"ok\" /");
+    hk_survey_clear(&s);
 }
 
 static void test_validate_struct(void **state)
@@ -789,6 +1142,8 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_canonical_order),
         cmocka_unit_test(test_parse_paths_agree),
+        cmocka_unit_test(test_parse_paths_agree_any_layout),
+        cmocka_unit_test(test_fast_path_edges),
         cmocka_unit_test(test_validate_struct),
         cmocka_unit_test(test_error_json),
         cmocka_unit_test(test_rfc3339),
