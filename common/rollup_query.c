@@ -298,6 +298,79 @@ static int64_t floor_day(int64_t t)
     return (t >= 0 ? t / 86400 : -((-t + 86399) / 86400));
 }
 
+/* Which counters the i-th HGETALL of hgetall_sum adds to, and its key. */
+struct hgetall_plan {
+    size_t n;
+    int (*key_of)(const void *ctx, size_t i, struct hk_buf *key);
+    struct hk_rollup_counts *(*counts_of)(void *ctx, size_t i);
+    void *ctx;
+};
+
+/* HGETALL of every planned key, pipelined in chunks, each hash's integer fields added to its
+ * counters (a corrupt value is skipped; the rest of the hash still counts). Every path keeps the
+ * connection in step: replies already asked for are read even after an error. */
+static int hgetall_sum(redisContext *c, const struct hgetall_plan *p, struct hk_buf *key)
+{
+    int rc = 0;
+    for (size_t start = 0; start < p->n && !rc; start += QUERY_PIPELINE) {
+        size_t end = start + QUERY_PIPELINE < p->n ? start + QUERY_PIPELINE : p->n;
+        for (size_t i = start; i < end; i++) {
+            rc = p->key_of(p->ctx, i, key);
+            if (rc) {
+                int drc = drain(c, i - start);
+                return drc ? drc : rc;
+            }
+            const char *argv[2] = {"HGETALL", key->data};
+            size_t argvlen[2] = {7, key->len};
+            if (redisAppendCommandArgv(c, 2, argv, argvlen) != REDIS_OK)
+                return HK_ERR_UNAVAILABLE;
+        }
+        for (size_t i = start; i < end; i++) {
+            redisReply *r = NULL;
+            if (redisGetReply(c, (void **)&r) != REDIS_OK || !r)
+                return HK_ERR_UNAVAILABLE;
+            if (r->type == REDIS_REPLY_ARRAY && r->elements % 2 == 0) {
+                struct hk_rollup_counts *gc = p->counts_of(p->ctx, i);
+                for (size_t j = 0; j + 1 < r->elements; j += 2) {
+                    redisReply *f = r->element[j], *v = r->element[j + 1];
+                    if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+                        continue;
+                    const char *fs = f->str, *vs = v->str;
+                    size_t fl = f->len, vl = v->len;
+                    (void)hk_rollup_counts_add_fields(gc, 1, &fs, &fl, &vs, &vl);
+                }
+            } else if (r->type == REDIS_REPLY_ERROR) {
+                rc = HK_ERR_UNAVAILABLE; /* keep reading: the context stays in step */
+            }
+            freeReplyObject(r);
+        }
+    }
+    return rc;
+}
+
+/* The window query's plan: the i-th key is member i on its day, summed into its group. */
+struct window_ctx {
+    const struct query *q;
+    struct group *groups;
+    const char *prefix;
+    int by;
+    int64_t d0;
+};
+
+static int window_key(const void *ctx, size_t i, struct hk_buf *key)
+{
+    const struct window_ctx *w = ctx;
+    const struct member *m = &w->q->m[i];
+    return key_build(key, w->prefix, false, (w->d0 + m->day) * 86400, w->by,
+                     w->q->names.data + m->off, m->len);
+}
+
+static struct hk_rollup_counts *window_counts(void *ctx, size_t i)
+{
+    struct window_ctx *w = ctx;
+    return &w->groups[w->q->m[i].group].c;
+}
+
 int hk_rollup_window_collect(redisContext *c, const char *prefix, int by, int64_t from_day,
                              int64_t to_day, struct hk_rollup_window *w)
 {
@@ -373,47 +446,10 @@ int hk_rollup_window_collect(redisContext *c, const char *prefix, int by, int64_
         q.m[i].group = ngroups - 1;
     }
 
-    /* 3. HGETALL every (day, member), pipelined in chunks */
-    for (size_t start = 0; start < q.nm && !rc; start += QUERY_PIPELINE) {
-        size_t end = start + QUERY_PIPELINE < q.nm ? start + QUERY_PIPELINE : q.nm;
-        for (size_t i = start; i < end; i++) {
-            rc = key_build(&key, prefix, false, (d0 + q.m[i].day) * 86400, by,
-                           q.names.data + q.m[i].off, q.m[i].len);
-            const char *argv[2] = {"HGETALL", key.data};
-            size_t argvlen[2] = {7, key.len};
-            if (rc) {
-                int drc = drain(c, i - start);
-                rc = drc ? drc : rc;
-                goto out_free_groups;
-            }
-            if (redisAppendCommandArgv(c, 2, argv, argvlen) != REDIS_OK) {
-                rc = HK_ERR_UNAVAILABLE;
-                goto out_free_groups;
-            }
-        }
-        for (size_t i = start; i < end; i++) {
-            redisReply *r = NULL;
-            if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
-                rc = HK_ERR_UNAVAILABLE;
-                goto out_free_groups;
-            }
-            if (r->type == REDIS_REPLY_ARRAY && r->elements % 2 == 0) {
-                struct hk_rollup_counts *gc = &groups[q.m[i].group].c;
-                for (size_t j = 0; j + 1 < r->elements; j += 2) {
-                    redisReply *f = r->element[j], *v = r->element[j + 1];
-                    if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
-                        continue;
-                    const char *fs = f->str, *vs = v->str;
-                    size_t fl = f->len, vl = v->len;
-                    /* a corrupt value is skipped; the rest of the hash still counts */
-                    (void)hk_rollup_counts_add_fields(gc, 1, &fs, &fl, &vs, &vl);
-                }
-            } else if (r->type == REDIS_REPLY_ERROR) {
-                rc = HK_ERR_UNAVAILABLE;
-            }
-            freeReplyObject(r);
-        }
-    }
+    /* 3. HGETALL every (day, member) */
+    struct window_ctx wc = {.q = &q, .groups = groups, .prefix = prefix, .by = by, .d0 = d0};
+    struct hgetall_plan plan = {q.nm, window_key, window_counts, &wc};
+    rc = hgetall_sum(c, &plan, &key);
     if (rc)
         goto out_free_groups;
 
@@ -498,6 +534,29 @@ int hk_rollups_query(redisContext *c, const char *prefix, int by, int64_t from_d
     return rc;
 }
 
+/* The daily series' plan: the i-th key is the member on day d0 + i. */
+struct days_ctx {
+    struct hk_rollup_counts *days;
+    const char *prefix;
+    int by;
+    const char *member;
+    size_t member_len;
+    int64_t d0;
+};
+
+static int days_key(const void *ctx, size_t i, struct hk_buf *key)
+{
+    const struct days_ctx *d = ctx;
+    return key_build(key, d->prefix, false, (d->d0 + (int64_t)i) * 86400, d->by, d->member,
+                     d->member_len);
+}
+
+static struct hk_rollup_counts *days_counts(void *ctx, size_t i)
+{
+    struct days_ctx *d = ctx;
+    return &d->days[i];
+}
+
 int hk_rollup_days_query(redisContext *c, const char *prefix, int by, const char *member,
                          size_t member_len, int64_t from_day, int64_t to_day,
                          struct hk_rollup_counts *days)
@@ -511,45 +570,9 @@ int hk_rollup_days_query(redisContext *c, const char *prefix, int by, const char
     memset(days, 0, ndays * sizeof *days);
     struct hk_buf key;
     hk_buf_init(&key, (size_t)1 << 20);
-    int rc = 0;
-    for (size_t start = 0; start < ndays && !rc; start += QUERY_PIPELINE) {
-        size_t end = start + QUERY_PIPELINE < ndays ? start + QUERY_PIPELINE : ndays;
-        for (size_t i = start; i < end; i++) {
-            rc = key_build(&key, prefix, false, (d0 + (int64_t)i) * 86400, by, member, member_len);
-            const char *argv[2] = {"HGETALL", key.data};
-            size_t argvlen[2] = {7, key.len};
-            if (rc) {
-                int drc = drain(c, i - start);
-                rc = drc ? drc : rc;
-                goto out_free_key;
-            }
-            if (redisAppendCommandArgv(c, 2, argv, argvlen) != REDIS_OK) {
-                rc = HK_ERR_UNAVAILABLE;
-                goto out_free_key;
-            }
-        }
-        for (size_t i = start; i < end; i++) {
-            redisReply *r = NULL;
-            if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
-                rc = HK_ERR_UNAVAILABLE;
-                goto out_free_key;
-            }
-            if (r->type == REDIS_REPLY_ARRAY && r->elements % 2 == 0) {
-                for (size_t j = 0; j + 1 < r->elements; j += 2) {
-                    redisReply *f = r->element[j], *v = r->element[j + 1];
-                    if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
-                        continue;
-                    const char *fs = f->str, *vs = v->str;
-                    size_t fl = f->len, vl = v->len;
-                    (void)hk_rollup_counts_add_fields(&days[i], 1, &fs, &fl, &vs, &vl);
-                }
-            } else if (r->type == REDIS_REPLY_ERROR) {
-                rc = HK_ERR_UNAVAILABLE; /* keep reading: the context stays in step */
-            }
-            freeReplyObject(r);
-        }
-    }
-out_free_key:
+    struct days_ctx dc = {days, prefix, by, member, member_len, d0};
+    struct hgetall_plan plan = {ndays, days_key, days_counts, &dc};
+    int rc = hgetall_sum(c, &plan, &key);
     hk_buf_free(&key);
     return rc;
 }
