@@ -286,18 +286,30 @@ static bool framing_ambiguous(struct MHD_Connection *c)
     return h.transfer_encoding && (!h.te_value || strcasecmp(h.te_value, "chunked") != 0);
 }
 
+/* Paths that name one route exactly; the rest (with an id or token in them) are matched below. */
+static const struct {
+    const char *path;
+    enum col_route route;
+} exact_routes[] = {
+    {"/v1/surveys/batch", COL_ROUTE_BATCH}, {"/v1/links", COL_ROUTE_LINKS},
+    {"/v1/rollups", COL_ROUTE_ROLLUPS},     {"/v1/trends", COL_ROUTE_TRENDS},
+    {"/v1/impact", COL_ROUTE_IMPACT},       {"/v1/coaching", COL_ROUTE_COACHING},
+    {"/dashboard", COL_ROUTE_DASHBOARD},    {"/dashboard/", COL_ROUTE_DASHBOARD},
+    {"/healthz", COL_ROUTE_HEALTHZ},        {"/readyz", COL_ROUTE_READYZ},
+    {"/metrics", COL_ROUTE_METRICS},
+};
+
 static enum col_route route_match(const char *url, const char *method, const char **arg)
 {
     static const char surveys[] = "/v1/surveys";
     *arg = NULL;
+    for (size_t i = 0; i < sizeof exact_routes / sizeof exact_routes[0]; i++)
+        if (strcmp(url, exact_routes[i].path) == 0)
+            return exact_routes[i].route;
     if (strcmp(url, surveys) == 0) /* POST sends one; GET lists recent ones */
         return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0
                    ? COL_ROUTE_SURVEY_LIST
                    : COL_ROUTE_SURVEYS;
-    if (strcmp(url, "/v1/surveys/batch") == 0)
-        return COL_ROUTE_BATCH;
-    if (strcmp(url, "/v1/links") == 0)
-        return COL_ROUTE_LINKS;
     if (strncmp(url, "/s/", 3) == 0 && url[3] && !strchr(url + 3, '/')) {
         *arg = url + 3; /* the token */
         return COL_ROUTE_FORM;
@@ -313,26 +325,10 @@ static enum col_route route_match(const char *url, const char *method, const cha
         *arg = id;
         return COL_ROUTE_SURVEY_GET;
     }
-    if (strcmp(url, "/v1/rollups") == 0)
-        return COL_ROUTE_ROLLUPS;
-    if (strcmp(url, "/v1/trends") == 0)
-        return COL_ROUTE_TRENDS;
-    if (strcmp(url, "/v1/impact") == 0)
-        return COL_ROUTE_IMPACT;
-    if (strcmp(url, "/v1/coaching") == 0)
-        return COL_ROUTE_COACHING;
-    if (strcmp(url, "/dashboard") == 0 || strcmp(url, "/dashboard/") == 0)
-        return COL_ROUTE_DASHBOARD;
     if (strncmp(url, "/dashboard/lib/", 15) == 0 && url[15] && !strchr(url + 15, '/')) {
         *arg = url + 15;
         return COL_ROUTE_DASHBOARD_LIB;
     }
-    if (strcmp(url, "/healthz") == 0)
-        return COL_ROUTE_HEALTHZ;
-    if (strcmp(url, "/readyz") == 0)
-        return COL_ROUTE_READYZ;
-    if (strcmp(url, "/metrics") == 0)
-        return COL_ROUTE_METRICS;
     return COL_ROUTE_UNKNOWN;
 }
 
