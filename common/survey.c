@@ -409,8 +409,9 @@ void hk_survey_clear(struct hk_survey *s)
     hk_survey_init(s);
 }
 
-int hk_survey_validate(const struct hk_survey *s, const struct hk_scenarios *scenarios,
-                       struct hk_field_error *err)
+/* The interaction's context: the fields a survey link carries. */
+static int check_context(const struct hk_survey *s, const struct hk_scenarios *scenarios,
+                         struct hk_field_error *err)
 {
     int rc;
     if ((rc = check_id("interaction_id", s->interaction_id,
@@ -423,7 +424,16 @@ int hk_survey_validate(const struct hk_survey *s, const struct hk_scenarios *sce
              check_id("team_id", s->team_id, strnlen(s->team_id, sizeof s->team_id), false, err)) ||
         (rc =
              check_id("channel", s->channel, strnlen(s->channel, sizeof s->channel), false, err)) ||
-        (rc = check_language(s->language, strnlen(s->language, sizeof s->language), err)) ||
+        (rc = check_language(s->language, strnlen(s->language, sizeof s->language), err)))
+        return rc;
+    return 0;
+}
+
+int hk_survey_validate(const struct hk_survey *s, const struct hk_scenarios *scenarios,
+                       struct hk_field_error *err)
+{
+    int rc;
+    if ((rc = check_context(s, scenarios, err)) ||
         (rc = check_submitted_at(s->submitted_at, 0, err)))
         return rc;
     for (int i = 0; i < HK_ANS_COUNT; i++)
@@ -493,18 +503,8 @@ static void language_normalise(char *s)
 int hk_survey_validate_context(struct hk_survey *s, const struct hk_scenarios *scenarios,
                                struct hk_field_error *err)
 {
-    int rc;
-    if ((rc = check_id("interaction_id", s->interaction_id,
-                       strnlen(s->interaction_id, sizeof s->interaction_id), true, err)) ||
-        (rc = check_id("agent_id", s->agent_id, strnlen(s->agent_id, sizeof s->agent_id), true,
-                       err)) ||
-        (rc = check_scenario(s->scenario, strnlen(s->scenario, sizeof s->scenario), scenarios,
-                             err)) ||
-        (rc =
-             check_id("team_id", s->team_id, strnlen(s->team_id, sizeof s->team_id), false, err)) ||
-        (rc =
-             check_id("channel", s->channel, strnlen(s->channel, sizeof s->channel), false, err)) ||
-        (rc = check_language(s->language, strnlen(s->language, sizeof s->language), err)))
+    int rc = check_context(s, scenarios, err);
+    if (rc)
         return rc;
     language_normalise(s->language);
     return 0;
