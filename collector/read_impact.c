@@ -56,14 +56,7 @@ static void side_from(const struct hk_rollup_counts *c, struct side *s)
 
 static int interval(struct hk_buf *b, double lo, double hi)
 {
-    int rc = hk_buf_append_str(b, ",\"ci95\":[");
-    if (!rc)
-        rc = hk_buf_append_json_num(b, lo);
-    if (!rc)
-        rc = hk_buf_append_char(b, ',');
-    if (!rc)
-        rc = hk_buf_append_json_num(b, hi);
-    return rc ? rc : hk_buf_append_char(b, ']');
+    return hk_buf_append_json_ci95(b, true, lo, hi);
 }
 
 static int num(struct hk_buf *b, const char *name, double v)

@@ -249,20 +249,9 @@ int col_trends_or_respond(struct col_req *r)
         if (!rc)
             rc = p.k >= 1 ? hk_buf_append_json_num(&b, p.value) : hk_buf_append_str(&b, "null");
         if (!rc)
-            rc = hk_buf_append_str(&b, ",\"ci95\":");
-        if (!rc && p.k == 2) {
-            rc = hk_buf_append_char(&b, '[');
-            if (!rc)
-                rc = hk_buf_append_json_num(&b, p.lo);
-            if (!rc)
-                rc = hk_buf_append_char(&b, ',');
-            if (!rc)
-                rc = hk_buf_append_json_num(&b, p.hi);
-            if (!rc)
-                rc = hk_buf_append_str(&b, "]}");
-        } else if (!rc) {
-            rc = hk_buf_append_str(&b, "null}");
-        }
+            rc = hk_buf_append_json_ci95(&b, p.k == 2, p.lo, p.hi);
+        if (!rc)
+            rc = hk_buf_append_char(&b, '}');
     }
     if (!rc)
         rc = hk_buf_append_str(&b, "]}");

@@ -172,3 +172,25 @@ int hk_buf_append_json_num(struct hk_buf *b, double v)
     }
     return hk_buf_append_str(b, tmp);
 }
+
+int hk_buf_append_json_ci95(struct hk_buf *b, bool have, double lo, double hi)
+{
+    if (!have)
+        return hk_buf_append_str(b, ",\"ci95\":null");
+    size_t start = b->len;
+    int rc = hk_buf_append_str(b, ",\"ci95\":[");
+    if (!rc)
+        rc = hk_buf_append_json_num(b, lo);
+    if (!rc)
+        rc = hk_buf_append_char(b, ',');
+    if (!rc)
+        rc = hk_buf_append_json_num(b, hi);
+    if (!rc)
+        rc = hk_buf_append_char(b, ']');
+    if (rc) { /* whole or nothing, like every append */
+        b->len = start;
+        if (b->data)
+            b->data[start] = '\0';
+    }
+    return rc;
+}

@@ -73,19 +73,8 @@ static int mean_obj(struct hk_buf *out, const struct hk_rollup_counts *c, int f_
     int rc = hk_buf_printf(out, "{\"n\":%lld", (long long)n);
     if (!rc)
         rc = k >= 1 ? num(out, "mean", mean) : hk_buf_append_str(out, ",\"mean\":null");
-    if (!rc && k == 2) {
-        rc = hk_buf_append_str(out, ",\"ci95\":[");
-        if (!rc)
-            rc = hk_buf_append_json_num(out, lo);
-        if (!rc)
-            rc = hk_buf_append_char(out, ',');
-        if (!rc)
-            rc = hk_buf_append_json_num(out, hi);
-        if (!rc)
-            rc = hk_buf_append_char(out, ']');
-    } else if (!rc) {
-        rc = hk_buf_append_str(out, ",\"ci95\":null");
-    }
+    if (!rc)
+        rc = hk_buf_append_json_ci95(out, k == 2, lo, hi);
     return rc ? rc : hk_buf_append_char(out, '}');
 }
 
@@ -166,19 +155,10 @@ int hk_rollup_group_json(const char *key, size_t key_len, const struct hk_rollup
             rc = pct(out, "negative_pct", v[HK_RF_ADV_NEG], n);
         if (!rc)
             rc = k >= 1 ? num(out, "mean", mean) : hk_buf_append_str(out, ",\"mean\":null");
-        if (!rc && k == 2) {
-            rc = hk_buf_append_str(out, ",\"ci95\":[");
-            if (!rc)
-                rc = hk_buf_append_json_num(out, lo);
-            if (!rc)
-                rc = hk_buf_append_char(out, ',');
-            if (!rc)
-                rc = hk_buf_append_json_num(out, hi);
-            if (!rc)
-                rc = hk_buf_append_str(out, "]}");
-        } else if (!rc) {
-            rc = hk_buf_append_str(out, ",\"ci95\":null}");
-        }
+        if (!rc)
+            rc = hk_buf_append_json_ci95(out, k == 2, lo, hi);
+        if (!rc)
+            rc = hk_buf_append_char(out, '}');
     }
     if (!rc)
         rc = hk_buf_append_str(out, ",\"ease\":");

@@ -5,6 +5,7 @@
 #define HEARKEN_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct hk_buf {
@@ -25,5 +26,7 @@ int hk_buf_vprintf(struct hk_buf *b, const char *fmt, va_list ap);
 int hk_buf_append_json_str(struct hk_buf *b, const char *s, size_t n);
 /* Appends a double as JSON: shortest round-trip-safe form, "null" for non-finite. */
 int hk_buf_append_json_num(struct hk_buf *b, double v);
+/* Appends ,"ci95":[lo,hi] when have is true, else ,"ci95":null (a 95% interval member). */
+int hk_buf_append_json_ci95(struct hk_buf *b, bool have, double lo, double hi);
 
 #endif

@@ -141,6 +141,25 @@ static void test_json_numbers(void **state)
     hk_buf_free(&b);
 }
 
+static void test_json_ci95(void **state)
+{
+    (void)state;
+    struct hk_buf b;
+    hk_buf_init(&b, 64);
+    assert_int_equal(hk_buf_append_json_ci95(&b, true, 1.5, 3.25), 0);
+    assert_string_equal(b.data, ",\"ci95\":[1.5,3.25]");
+    hk_buf_reset(&b);
+    assert_int_equal(hk_buf_append_json_ci95(&b, false, 1.5, 3.25), 0);
+    assert_string_equal(b.data, ",\"ci95\":null");
+    hk_buf_free(&b);
+    /* over the cap: nothing half-written */
+    hk_buf_init(&b, 12);
+    assert_int_equal(hk_buf_append_str(&b, "x"), 0);
+    assert_int_equal(hk_buf_append_json_ci95(&b, true, 1.5, 3.25), HK_ERR_TOO_LARGE);
+    assert_string_equal(b.data, "x");
+    hk_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_json_string_escapes),
         cmocka_unit_test(test_json_string_over_cap_leaves_buffer),
         cmocka_unit_test(test_json_numbers),
+        cmocka_unit_test(test_json_ci95),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
