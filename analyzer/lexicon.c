@@ -84,7 +84,7 @@ static int memo_stem_key(struct loader *L, const char *w, size_t n, char *key, s
         L->memo = m;
         L->memo_slots = ns;
     }
-    uint64_t h = an_hash_bytes(w, n);
+    uint64_t h = hk_hash_bytes(w, n);
     size_t mask = L->memo_slots - 1, i = (size_t)h & mask;
     for (; L->memo[i].used; i = (i + 1) & mask) {
         const struct stem_memo *m = &L->memo[i];
@@ -146,7 +146,7 @@ uint32_t an_lexicon_key_find(const struct an_lexicon *lex, const char *key, size
 {
     if (!lex->key_slots)
         return AN_KEY_NONE;
-    uint64_t h = an_hash_bytes(key, len);
+    uint64_t h = hk_hash_bytes(key, len);
     size_t mask = lex->key_slots - 1;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
         uint32_t id = lex->key_slot[i];
@@ -202,7 +202,7 @@ static uint32_t key_intern(struct an_lexicon *lex, const char *key, size_t len)
         return AN_KEY_NONE;
     id = (uint32_t)++lex->nkeys;
     lex->keys[id] = copy;
-    uint64_t h = an_hash_bytes(key, len);
+    uint64_t h = hk_hash_bytes(key, len);
     size_t mask = lex->key_slots - 1, i = (size_t)h & mask;
     while (lex->key_slot[i])
         i = (i + 1) & mask;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hearken/hash.h"
 #include "hearken/score.h"
 
 /* ---- tokens (tokenize.c) ---- */
@@ -175,24 +176,6 @@ struct an_lexicon {
     size_t arena_left;
 };
 
-/* Hash of a short byte string (words, keys): 8 bytes a step. */
-static inline uint64_t an_hash_bytes(const char *p, size_t n)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-        h ^= h >> 29;
-        p += 8;
-        n -= 8;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    h = (h ^ w) * 0x94D049BB133111EBull;
-    h ^= h >> 31;
-    return h;
-}
 uint32_t an_lexicon_key_find(const struct an_lexicon *lex, const char *key, size_t len);
 
 #define AN_PRE_SEED 0xCBF29CE484222325ull

@@ -42,6 +42,7 @@
  * Text fields count only surveys with a comment, and a dimension only where the comment has
  * evidence for it (silence does not dilute means); sentiment counts every comment. */
 #include "hearken/rollup.h"
+#include "hearken/hash.h"
 #include "hearken/err.h"
 
 #include <limits.h>
@@ -361,27 +362,6 @@ const struct hk_rollup_entry *hk_rollup_batch_entry(const struct hk_rollup_batch
     return i < b->n ? &b->e[i] : NULL;
 }
 
-/* Eight bytes a step (keys are 30 to 80 bytes, and a survey hashes two dozen of them), then
- * a final mix so the low bits, which pick the slot, depend on every byte. */
-static uint64_t key_hash(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL ^ len;
-    while (len >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
-        h ^= h >> 29;
-        s += 8;
-        len -= 8;
-    }
-    uint64_t w = 0;
-    memcpy(&w, s, len);
-    h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 32;
-    h *= 0xD6E8FEB86659FD93ULL;
-    return h ^ (h >> 32);
-}
-
 /* One survey's counters as (field, value) pairs of the non-zero ones: a survey sets about 20
  * of the HK_RF_COUNT fields, and it is added to two dozen groups. */
 struct sparse {
@@ -464,7 +444,7 @@ static int batch_add_group(struct hk_rollup_batch *b, const char *day, int by, c
         memcpy(key + pos, m3, m3len);
         pos += m3len;
     }
-    uint64_t h = key_hash(key, pos);
+    uint64_t h = hk_hash_bytes(key, pos);
 
     if (b->nslots) {
         size_t j = (size_t)h & (b->nslots - 1);
@@ -614,7 +594,7 @@ int hk_rollup_batch_add_cue(struct hk_rollup_batch *b, const struct hk_survey *s
     key[klen++] = ':';
     memcpy(key + klen, s->agent_id, alen + 1);
     klen += alen;
-    uint64_t h = key_hash(key, (size_t)klen) ^ (key_hash(member, member_len) * 31);
+    uint64_t h = hk_hash_bytes(key, (size_t)klen) ^ (hk_hash_bytes(member, member_len) * 31);
     if (b->cue_nslots) {
         size_t j = (size_t)h & (b->cue_nslots - 1);
         while (b->cue_slots[j]) {
